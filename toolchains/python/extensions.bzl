@@ -1,0 +1,124 @@
+"""Module extension: a Python 3.11 venv built from the hash-locked requirements.
+
+The venv lives in a per-user cache directory named after the lock's SHA256, so
+it is re-created only when the lock changes, survives `bazel clean --expunge`,
+and has the same path in every clone (the interpreter path is part of action
+keys, so a stable path keeps remote-cache hits across clones).
+"""
+
+_REQUIRED_PYTHON = "3.11"
+
+def _fail_lines(result):
+    lines = (result.stderr or result.stdout).strip().splitlines()
+    return lines[-1] if lines else "no output"
+
+def _host_python(rctx):
+    for name in ["python" + _REQUIRED_PYTHON, "python3"]:
+        path = rctx.which(name)
+        if not path:
+            continue
+        result = rctx.execute([path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        if result.return_code == 0 and result.stdout.strip() == _REQUIRED_PYTHON:
+            return path
+    fail("python_venv: a host CPython %s is required (python%s or python3 on PATH); " % (
+        _REQUIRED_PYTHON,
+        _REQUIRED_PYTHON,
+    ) + "ethos-u-vela, tosa-tools and ml_dtypes ship no wheels for other versions")
+
+def _sha256(rctx, python, path):
+    result = rctx.execute([
+        python,
+        "-c",
+        "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())",
+        str(path),
+    ])
+    if result.return_code != 0:
+        fail("python_venv: cannot hash %s: %s" % (path, _fail_lines(result)))
+    return result.stdout.strip()
+
+def _venv_root(rctx):
+    root = rctx.os.environ.get("EXECUTORCH_ARM_VENV_ROOT")
+    if root:
+        return root
+    cache = rctx.os.environ.get("XDG_CACHE_HOME") or rctx.os.environ.get("HOME", "") + "/.cache"
+    return cache + "/executorch-arm-bazel/venvs"
+
+def _python_venv_repo_impl(rctx):
+    if rctx.os.name != "linux" or rctx.os.arch not in ["amd64", "x86_64"]:
+        fail("python_venv: the lock covers Linux x86_64 only; this host is %s %s" % (
+            rctx.os.name,
+            rctx.os.arch,
+        ))
+    python = _host_python(rctx)
+    lock = rctx.path(rctx.attr.lock)
+    digest = _sha256(rctx, python, lock)
+    venv = "%s/%s" % (_venv_root(rctx), digest[:16])
+    done = rctx.path(venv + "/.complete")
+    if not done.exists:
+        # Built in place (venv scripts embed their path); .complete marks success.
+        rctx.report_progress("creating Python venv from %s (minutes, once per lock)" % rctx.attr.lock.name)
+        rctx.execute(["rm", "-rf", venv])
+        result = rctx.execute([python, "-m", "venv", venv])
+        if result.return_code != 0:
+            fail("python_venv: `%s -m venv` failed: %s" % (python, _fail_lines(result)))
+        result = rctx.execute(
+            [venv + "/bin/python3", "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes", "-r", str(lock)],
+            timeout = 3600,
+            quiet = True,
+        )
+        if result.return_code != 0:
+            fail("python_venv: installing %s failed: %s" % (rctx.attr.lock, _fail_lines(result)))
+        result = rctx.execute([python, "-c", "import sys; open(sys.argv[1], 'w').write(sys.argv[2])", str(done), digest])
+        if result.return_code != 0:
+            fail("python_venv: cannot mark %s complete: %s" % (venv, _fail_lines(result)))
+
+    interpreter = venv + "/bin/python3"
+    rctx.file("lock_digest.txt", digest + "\n")
+    rctx.file("BUILD.bazel", """\
+load("@rules_python//python:defs.bzl", "py_runtime")
+
+package(default_visibility = ["//visibility:public"])
+
+# The interpreter is referenced by path: the venv holds ~6 GB in ~60k files,
+# far too many to stage as action inputs.
+py_runtime(
+    name = "runtime",
+    interpreter_path = "{interpreter}",
+    python_version = "PY3",
+    stub_shebang = "#!{interpreter}",
+)
+
+exports_files(["lock_digest.txt"])
+
+# Path of the venv, for tools that run its console scripts (ruff, mypy, vela).
+filegroup(
+    name = "venv_path",
+    srcs = ["lock_digest.txt"],
+)
+""".format(interpreter = interpreter))
+    rctx.file("venv.bzl", "VENV = \"%s\"\nINTERPRETER = \"%s\"\n" % (venv, interpreter))
+
+python_venv_repo = repository_rule(
+    implementation = _python_venv_repo_impl,
+    attrs = {
+        "lock": attr.label(mandatory = True, allow_single_file = True),
+    },
+    environ = ["EXECUTORCH_ARM_VENV_ROOT", "XDG_CACHE_HOME", "HOME"],
+    doc = "A venv of the host's CPython 3.11 with exactly the locked wheels.",
+)
+
+_venv_tag = tag_class(attrs = {
+    "name": attr.string(mandatory = True),
+    "lock": attr.label(mandatory = True),
+})
+
+def _python_venv_impl(module_ctx):
+    for mod in module_ctx.modules:
+        for venv in mod.tags.venv:
+            python_venv_repo(name = venv.name, lock = venv.lock)
+    return module_ctx.extension_metadata(reproducible = True)
+
+python_venv = module_extension(
+    implementation = _python_venv_impl,
+    tag_classes = {"venv": _venv_tag},
+)
