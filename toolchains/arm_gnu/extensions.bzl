@@ -1,0 +1,182 @@
+"""Module extension: the Arm GNU bare-metal toolchain (arm-none-eabi) as a Bazel repository.
+
+Two pinned sources:
+- "debian": Debian 12's gcc-arm-none-eabi 12.2.rel1 with newlib and libstdc++,
+  fetched with apt's own client and checked against pinned SHA256s (works with
+  only Debian's package registry reachable).
+- "arm": Arm's official Arm GNU Toolchain archive for the host, checked against
+  its pinned SHA256.
+"auto" picks "debian" on a host with apt and dpkg, "arm" elsewhere;
+`--repo_env=ARM_GNU_TOOLCHAIN_SOURCE=debian|arm` forces one.
+"""
+
+load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
+
+# Debian 12 (bookworm) packages; regenerate with toolchains/debian/pin.py.
+DEBIAN_PACKAGES = {
+    "gcc-arm-none-eabi": ("15:12.2.rel1-1", "gcc-arm-none-eabi_12.2.rel1-1_amd64.deb", "2bbd4f4145e9a3669f58ddab6a3190b768949f07cc444d23e98743d905f83e16"),
+    "binutils-arm-none-eabi": ("2.40-2+18+b1", "binutils-arm-none-eabi_2.40-2+18+b1_amd64.deb", "c8f9da2a434366bfe5a66a8267cb3b1df028f1d95278715050c222b43e1c221c"),
+    "libnewlib-arm-none-eabi": ("3.3.0-1.3+deb12u1", "libnewlib-arm-none-eabi_3.3.0-1.3+deb12u1_all.deb", "c80278e8332940eaf9738910258bb85b21c30aacf246a5e363fee230d3605e84"),
+    "libnewlib-dev": ("3.3.0-1.3+deb12u1", "libnewlib-dev_3.3.0-1.3+deb12u1_all.deb", "ab5e6e80d66a6f2f8b9b22b9297154a676a5434ac82e48b88e8164548bc72115"),
+    "libstdc++-arm-none-eabi-newlib": ("15:12.2.rel1-1+23", "libstdc++-arm-none-eabi-newlib_12.2.rel1-1+23_all.deb", "9d5b31c174f71733b933e3b6b152f172ae2b0dbc2cabc5ea949212568ce4dbce"),
+    "libstdc++-arm-none-eabi-dev": ("15:12.2.rel1-1+23", "libstdc++-arm-none-eabi-dev_12.2.rel1-1+23_all.deb", "5f643e7507bd84150e820602cc086393c441e28f158b745370b2105333d9e2ec"),
+    # Libraries cc1 needs that a minimal Debian host may lack.
+    "libisl23": ("0.25-1.1", "libisl23_0.25-1.1_amd64.deb", "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
+    "libmpc3": ("1.3.1-1", "libmpc3_1.3.1-1_amd64.deb", "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
+    "libmpfr6": ("4.2.0-1", "libmpfr6_4.2.0-1_amd64.deb", "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
+}
+
+# Arm GNU Toolchain release archives: version -> host -> (url, sha256, strip_prefix).
+ARM_RELEASES = {
+    "14.2.rel1": {
+        "linux-x86_64": (
+            "https://developer.arm.com/-/media/Files/downloads/gnu/14.2.rel1/binrel/arm-gnu-toolchain-14.2.rel1-x86_64-arm-none-eabi.tar.xz",
+            "62a63b981fe391a9cbad7ef51b17e49aeaa3e7b0d029b36ca1e9c3b2a9b78823",
+            "arm-gnu-toolchain-14.2.rel1-x86_64-arm-none-eabi",
+        ),
+        "linux-aarch64": (
+            "https://developer.arm.com/-/media/Files/downloads/gnu/14.2.rel1/binrel/arm-gnu-toolchain-14.2.rel1-aarch64-arm-none-eabi.tar.xz",
+            "87330bab085dd8749d4ed0ad633674b9dc48b237b61069e3b481abd364d0a684",
+            "arm-gnu-toolchain-14.2.rel1-aarch64-arm-none-eabi",
+        ),
+        "macos-aarch64": (
+            "https://developer.arm.com/-/media/Files/downloads/gnu/14.2.rel1/binrel/arm-gnu-toolchain-14.2.rel1-darwin-arm64-arm-none-eabi.tar.xz",
+            "c7c78ffab9bebfce91d99d3c24da6bf4b81c01e16cf551eb2ff9f25b9e0a3818",
+            "arm-gnu-toolchain-14.2.rel1-darwin-arm64-arm-none-eabi",
+        ),
+    },
+}
+
+_TOOLS = ["gcc", "g++", "ar", "ld", "nm", "objcopy", "objdump", "strip", "size", "readelf"]
+
+def _host_key(rctx):
+    os = "macos" if rctx.os.name.startswith("mac") else rctx.os.name
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(rctx.os.arch, rctx.os.arch)
+    return "%s-%s" % (os, arch)
+
+def _select_source(rctx):
+    source = rctx.os.environ.get("ARM_GNU_TOOLCHAIN_SOURCE", "auto")
+    if source not in ["auto", "debian", "arm"]:
+        fail("ARM_GNU_TOOLCHAIN_SOURCE=%s: use auto, debian or arm" % source)
+    if source == "auto":
+        on_debian_x86 = rctx.which("apt-get") and rctx.which("dpkg-deb") and _host_key(rctx) == "linux-x86_64"
+        source = "debian" if on_debian_x86 else "arm"
+    return source
+
+def _fetch_arm(rctx):
+    releases = ARM_RELEASES.get(rctx.attr.arm_version)
+    if not releases:
+        fail("Arm GNU Toolchain %s is not pinned; known: %s" % (rctx.attr.arm_version, ", ".join(sorted(ARM_RELEASES))))
+    host = _host_key(rctx)
+    if host not in releases:
+        fail("Arm GNU Toolchain %s has no archive for host %s; known: %s" % (
+            rctx.attr.arm_version,
+            host,
+            ", ".join(sorted(releases)),
+        ))
+    url, sha256, strip_prefix = releases[host]
+    rctx.download_and_extract(url = url, sha256 = sha256, stripPrefix = strip_prefix, output = "root")
+    return "root/bin", "", rctx.attr.arm_version
+
+def _fetch_debian(rctx):
+    if _host_key(rctx) != "linux-x86_64":
+        fail("the Debian arm-none-eabi packages are pinned for linux-x86_64, not %s" % _host_key(rctx))
+    fetch_debian_packages(rctx, DEBIAN_PACKAGES)
+    return "root/usr/bin", "root/usr/lib/x86_64-linux-gnu", "debian-" + DEBIAN_PACKAGES["gcc-arm-none-eabi"][0]
+
+def _debian_sysroot_flags(rctx, core_flags):
+    """Debian's GCC looks for newlib at absolute /usr paths; point it into the repository.
+
+    Returns (compile flags, link flags) with %{repo} standing for the
+    repository's execroot-relative path, filled in by the toolchain config.
+    """
+    result = rctx.execute([str(rctx.path("bin/gcc"))] + core_flags + ["-print-multi-directory"])
+    multilib = result.stdout.strip()
+    if result.return_code != 0 or not multilib:
+        fail("arm-none-eabi-gcc cannot name its multilib for %s" % core_flags)
+    gcc_version = rctx.execute([str(rctx.path("bin/gcc")), "-dumpversion"]).stdout.strip()
+    include = "%{repo}/root/usr/include/newlib"
+    libdir = "%{repo}/root/usr/lib/arm-none-eabi/newlib/" + multilib
+    compile_flags = [
+        "-isystem", "%s/c++/%s" % (include, gcc_version),
+        "-isystem", "%s/c++/%s/arm-none-eabi/%s" % (include, gcc_version, multilib),
+        "-isystem", "%s/c++/%s/backward" % (include, gcc_version),
+        "-isystem", include,
+    ]
+    return compile_flags, ["-L" + libdir, "-B" + libdir + "/"]
+
+def _builtin_include_dirs(rctx):
+    """Asks the compiler for its system include directories (C and C++)."""
+    dirs = []
+    for language in ["c", "c++"]:
+        result = rctx.execute(
+            [str(rctx.path("bin/gcc")), "-x" + language, "-E", "-v", "-mcpu=cortex-m55", "-mfloat-abi=hard", "-"],
+            working_directory = str(rctx.path(".")),
+        )
+        if result.return_code != 0:
+            fail("arm-none-eabi-gcc does not run: %s" % result.stderr.strip().splitlines()[-1:])
+        listing = result.stderr.split("#include <...> search starts here:")[-1].split("End of search list.")[0]
+        for line in listing.strip().splitlines():
+            path = str(rctx.path(line.strip()).realpath)
+            if path not in dirs:
+                dirs.append(path)
+    return dirs
+
+def _arm_gnu_repo_impl(rctx):
+    source = _select_source(rctx)
+    bindir, libdir, version = _fetch_arm(rctx) if source == "arm" else _fetch_debian(rctx)
+    for tool in _TOOLS:
+        # Wrappers keep paths relative to the execroot and let cc1 find the
+        # GMP/MPFR/MPC/ISL libraries shipped beside it.
+        rctx.file("bin/" + tool, """#!/bin/sh
+here="${{0%/*}}"
+{libpath}exec "$here/../{bindir}/arm-none-eabi-{tool}" "$@"
+""".format(
+            bindir = bindir,
+            tool = tool,
+            libpath = ("LD_LIBRARY_PATH=\"$here/../%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\" " % libdir) if libdir else "",
+        ), executable = True)
+    rctx.file("VERSION", "%s %s\n" % (source, version))
+    core_flags = {
+        "m55": ["-mcpu=cortex-m55", "-mfloat-abi=hard"],
+        "m85": ["-mcpu=cortex-m85", "-mfloat-abi=hard"],
+    }
+    if source == "debian":
+        core_flags["m85"] = ["-march=armv8.1-m.main+mve.fp+fp.dp", "-mfloat-abi=hard"]
+    substitutions = {
+        "{source}": source,
+        "{version}": version,
+        "{include_dirs}": repr(_builtin_include_dirs(rctx)),
+    }
+    for core, flags in core_flags.items():
+        substitutions["{%s_flags}" % core] = repr(flags)
+        compile_flags, link_flags = _debian_sysroot_flags(rctx, flags) if source == "debian" else ([], [])
+        substitutions["{%s_sysroot_compile_flags}" % core] = repr(compile_flags)
+        substitutions["{%s_sysroot_link_flags}" % core] = repr(link_flags)
+    rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = substitutions)
+
+arm_gnu_toolchain_repo = repository_rule(
+    implementation = _arm_gnu_repo_impl,
+    attrs = {
+        "arm_version": attr.string(default = "14.2.rel1"),
+        "_build_template": attr.label(default = "//toolchains/arm_gnu:BUILD.repo.tpl"),
+    },
+    environ = ["ARM_GNU_TOOLCHAIN_SOURCE"],
+    doc = "arm-none-eabi GCC, newlib and libstdc++ from a pinned Debian or Arm source.",
+)
+
+_toolchain_tag = tag_class(attrs = {
+    "name": attr.string(default = "arm_none_eabi"),
+    "arm_version": attr.string(default = "14.2.rel1"),
+})
+
+def _arm_gnu_impl(module_ctx):
+    for mod in module_ctx.modules:
+        for tag in mod.tags.toolchain:
+            arm_gnu_toolchain_repo(name = tag.name, arm_version = tag.arm_version)
+    return module_ctx.extension_metadata(reproducible = True)
+
+arm_gnu = module_extension(
+    implementation = _arm_gnu_impl,
+    tag_classes = {"toolchain": _toolchain_tag},
+)
