@@ -1,0 +1,176 @@
+"""Tests of the FVP download/EULA/checksum logic and the FVP test runner's verdicts.
+
+The installer runs against a local HTTP server that serves FVP-like archives
+this test builds (an installer script that installs a stand-in binary), so the
+real download code is exercised without Arm's site. The runner runs stand-in
+FVPs that behave like a passing, silent, failing or faulting simulator.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import io
+import os
+import pathlib
+import subprocess
+import sys
+import tarfile
+import threading
+
+from absl.testing import absltest
+
+_INSTALLER = pathlib.Path("toolchains/fvp/fvp_install.py")
+_RUNNER = pathlib.Path("toolchains/fvp/run_fvp.sh")
+_EULA = "ARM_FVP_INSTALL_I_AGREE_TO_THE_CONTAINED_EULA"
+
+# Mimics Arm's installer: takes --destination and installs models/<host>/BINARY.
+_FAKE_INSTALLER = """#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in --destination) dest="$2"; shift 2 ;; *) shift ;; esac
+done
+mkdir -p "$dest/models/Linux64_GCC-9.3"
+printf '#!/bin/sh\\necho fake FVP\\n' > "$dest/models/Linux64_GCC-9.3/FVP_Corstone_SSE-320"
+chmod +x "$dest/models/Linux64_GCC-9.3/FVP_Corstone_SSE-320"
+"""
+
+
+def _make_archive() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = _FAKE_INSTALLER.encode()
+        info = tarfile.TarInfo("FVP_Corstone_SSE-320.sh")
+        info.size = len(data)
+        info.mode = 0o755
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class FvpInstallTest(absltest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.served = pathlib.Path(absltest.get_default_test_tmpdir()) / "served"
+        (cls.served / "Corstone-320").mkdir(parents=True, exist_ok=True)
+        cls.archive = _make_archive()
+        (cls.served / "Corstone-320/fvp.tgz").write_bytes(cls.archive)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(cls.served))
+        cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.base = f"http://127.0.0.1:{cls.server.server_address[1]}"
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.server.shutdown()
+        cls.server.server_close()
+        super().tearDownClass()
+
+    def install(self, *, eula: bool, checksum: str, path: str = "Corstone-320/fvp.tgz",
+                install_dir: str = "") -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != _EULA}
+        if eula:
+            env[_EULA] = "True"
+        destination = self.create_tempdir().full_path
+        return subprocess.run(
+            [sys.executable, str(_INSTALLER), "--model", "corstone320",
+             "--binary", "FVP_Corstone_SSE-320", "--installer", "FVP_Corstone_SSE-320.sh",
+             "--url", f"{self.base}/{path}", "--checksum", checksum, "--checksum_algorithm", "md5",
+             "--destination", destination, "--install_dir", install_dir],
+            capture_output=True, text=True, env=env, check=False,
+        )
+
+    def good_md5(self) -> str:
+        return hashlib.md5(self.archive).hexdigest()  # noqa: S324 (Arm publishes md5)
+
+    def test_without_eula_opt_in_refuses_and_downloads_nothing(self) -> None:
+        result = self.install(eula=False, checksum=self.good_md5())
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn(f"set {_EULA}=True", result.stderr)
+        self.assertEqual(result.stdout, "")
+
+    def test_wrong_checksum_is_a_clear_error(self) -> None:
+        result = self.install(eula=True, checksum="0" * 32)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("checksum mismatch for fvp.tgz", result.stderr)
+        self.assertIn("refusing to install", result.stderr)
+
+    def test_success_installs_and_finds_the_binary(self) -> None:
+        result = self.install(eula=True, checksum=self.good_md5())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        name, path = result.stdout.split()
+        self.assertEqual(name, "FVP_Corstone_SSE-320")
+        self.assertTrue(os.access(path, os.X_OK))
+        self.assertEqual(subprocess.run([path], capture_output=True, text=True, check=True).stdout,
+                         "fake FVP\n")
+
+    def test_missing_archive_on_the_server_is_a_clear_error(self) -> None:
+        result = self.install(eula=True, checksum=self.good_md5(), path="Corstone-320/absent.tgz")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("cannot download", result.stderr)
+
+    def test_existing_install_dir_is_used_without_download_or_eula(self) -> None:
+        installed = pathlib.Path(self.create_tempdir().full_path)
+        binary = installed / "models/Linux64_GCC-9.3/FVP_Corstone_SSE-320"
+        binary.parent.mkdir(parents=True)
+        binary.write_text("#!/bin/sh\n")
+        binary.chmod(0o755)
+        result = self.install(eula=False, checksum="unused", path="none", install_dir=str(installed))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.split()[1], str(binary))
+
+    def test_install_dir_without_the_binary_is_an_error(self) -> None:
+        empty = self.create_tempdir().full_path
+        result = self.install(eula=False, checksum="unused", install_dir=empty)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("FVP_Corstone_SSE-320 not found under the install dir", result.stderr)
+
+
+class RunFvpTest(absltest.TestCase):
+    def run_with_fake_fvp(self, body: str | None) -> subprocess.CompletedProcess[str]:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        program = tmp / "app.elf"
+        program.write_bytes(b"\x7fELF")
+        fvp = tmp / "FVP"
+        if body is not None:
+            fvp.write_text("#!/bin/sh\n" + body)
+            fvp.chmod(0o755)
+        return subprocess.run(
+            ["bash", str(_RUNNER), "--fvp", str(fvp), "--program", str(program),
+             "--pass_line", "ALL TESTS PASSED", "--timelimit", "5", "--", "-C", "x=1"],
+            capture_output=True, text=True, check=False,
+            env={**os.environ, "TEST_UNDECLARED_OUTPUTS_DIR": str(tmp / "out")},
+        )
+
+    def test_passes_on_exit_zero_with_the_pass_line(self) -> None:
+        result = self.run_with_fake_fvp("echo ALL TESTS PASSED; exit 0\n")
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_exit_zero_without_the_pass_line_fails(self) -> None:
+        result = self.run_with_fake_fvp("echo booted; exit 0\n")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("never printed", result.stderr)
+
+    def test_non_zero_exit_fails_even_with_the_pass_line(self) -> None:
+        result = self.run_with_fake_fvp("echo ALL TESTS PASSED; exit 2\n")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("exited 2", result.stderr)
+
+    def test_hard_fault_fails(self) -> None:
+        result = self.run_with_fake_fvp("echo 'HardFault at 0x1234'; echo ALL TESTS PASSED; exit 0\n")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("hard-faulted", result.stderr)
+
+    def test_missing_fvp_fails(self) -> None:
+        result = self.run_with_fake_fvp(None)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("missing or not executable", result.stderr)
+
+    def test_fvp_receives_the_program_and_parameters(self) -> None:
+        result = self.run_with_fake_fvp('echo "$@"; echo ALL TESTS PASSED\n')
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertRegex(result.stdout, r"-C x=1 --timelimit 5 -C cpu0.semihosting-cwd=.* -a .*app.elf")
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -1,0 +1,77 @@
+"""fvp_availability (a flag tests select on) and fvp_test (a program run on an FVP)."""
+
+def _fvp_availability_impl(ctx):
+    return [config_common.FeatureFlagInfo(value = "true" if ctx.attr.available else "false")]
+
+fvp_availability = rule(
+    implementation = _fvp_availability_impl,
+    attrs = {"available": attr.bool(mandatory = True)},
+    doc = "Whether an FVP repository found or installed its simulator.",
+)
+
+# FVP parameters per platform (upstream ExecuTorch's run scripts): the MPS3
+# board of Corstone-300, the MPS4 board of Corstone-320.
+_BOARDS = {
+    "corstone300": ("mps3_board.", "ethosu.num_macs", "cpu0."),
+    "corstone320": ("mps4_board.", "mps4_board.subsystem.ethosu.num_macs", "mps4_board.subsystem.cpu0."),
+}
+
+def _platform_transition_impl(settings, attr):
+    _ignore = settings
+    return {"//command_line_option:platforms": str(attr.platform)}
+
+_to_platform = transition(
+    implementation = _platform_transition_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _fvp_test_impl(ctx):
+    board, macs_param, cpu = _BOARDS[ctx.attr.board]
+    fvp = ctx.file.fvp
+    program = ctx.files.program[0]
+    args = [
+        "--fvp", fvp.short_path,
+        "--program", program.short_path,
+        "--pass_line", ctx.attr.pass_line,
+        "--timelimit", str(ctx.attr.timelimit),
+        "--",
+        "-C", board + "visualisation.disable-visualisation=1",
+        "-C", board + "telnetterminal0.start_telnet=0",
+        "-C", board + "uart0.out_file=-",
+        "-C", board + "uart0.shutdown_on_eot=1",
+        "-C", "%s=%d" % (macs_param, ctx.attr.num_macs),
+        "-C", cpu + "semihosting-enable=1",
+    ]
+    script = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.write(script, "#!/bin/sh\nexec %s %s \"$@\"\n" % (
+        ctx.executable._runner.short_path,
+        " ".join(["'%s'" % a.replace("'", "'\\''") for a in args]),
+    ), is_executable = True)
+    runfiles = ctx.runfiles(files = [fvp, program, ctx.executable._runner])
+    return [DefaultInfo(executable = script, runfiles = runfiles)]
+
+fvp_test = rule(
+    implementation = _fvp_test_impl,
+    test = True,
+    doc = """Runs a bare-metal program on a Corstone FVP.
+
+Passes only when the FVP exits 0 AND the program printed pass_line; an FVP that
+never starts, a hard fault or a timeout fails. Declare it with
+target_compatible_with = select({"//toolchains/fvp:<model>_available": [],
+"//conditions:default": ["@platforms//:incompatible"]}) so it is SKIPPED where
+the FVP is not installed.""",
+    attrs = {
+        "program": attr.label(mandatory = True, cfg = _to_platform, allow_files = True),
+        "platform": attr.label(mandatory = True, doc = "Platform the program is built for."),
+        "board": attr.string(mandatory = True, values = sorted(_BOARDS)),
+        "fvp": attr.label(mandatory = True, allow_single_file = True, doc = "The FVP executable."),
+        "num_macs": attr.int(default = 128),
+        "pass_line": attr.string(mandatory = True),
+        "timelimit": attr.int(default = 600, doc = "FVP --timelimit in seconds."),
+        "_runner": attr.label(default = "//toolchains/fvp:run_fvp", executable = True, cfg = "exec"),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
