@@ -1,4 +1,9 @@
-"""cc_toolchain_config for arm-none-eabi GCC (bare-metal Cortex-M)."""
+"""cc_toolchain_config for the GCC toolchains fetched into repositories (Arm GNU).
+
+Both the bare-metal arm-none-eabi and the aarch64 Linux toolchains put wrapper
+scripts named gcc, ar, ld, ... in the repository's bin/; what differs is given
+as attributes (core flags per platform, sysroot paths, link flags).
+"""
 
 load(
     "@rules_cc//cc:cc_toolchain_config_lib.bzl",
@@ -19,38 +24,49 @@ _COMPILE = [
     ACTION_NAMES.cpp_module_compile,
 ]
 _CXX = [ACTION_NAMES.cpp_compile, ACTION_NAMES.cpp_header_parsing, ACTION_NAMES.cpp_module_compile]
-_LINK = [ACTION_NAMES.cpp_link_executable]
+_LINK = [
+    ACTION_NAMES.cpp_link_executable,
+    ACTION_NAMES.cpp_link_dynamic_library,
+    ACTION_NAMES.cpp_link_nodeps_dynamic_library,
+]
+
+_TOOLS = ["ar", "ld", "nm", "objcopy", "objdump", "strip"]
 
 def _flags(actions, flags, with_features = None):
     return flag_set(
         actions = actions,
-        flag_groups = [flag_group(flags = flags)],
+        flag_groups = [flag_group(flags = flags)] if flags else [],
         with_features = with_features or [],
     )
 
+def _with(name):
+    return [with_feature_set(features = [name])]
+
 def _impl(ctx):
-    core = ctx.attr.core_flags
     repo = ctx.label.workspace_root
     sysroot_compile = [flag.replace("%{repo}", repo) for flag in ctx.attr.sysroot_compile_flags]
+    sysroot_link = [flag.replace("%{repo}", repo) for flag in ctx.attr.sysroot_link_flags]
+    sysroot = ["--sysroot=" + ctx.attr.sysroot.replace("%{repo}", repo)] if ctx.attr.sysroot else []
 
     # libstdc++'s directories (they shadow C headers such as stdlib.h) only for C++.
     sysroot_cxx = []
     sysroot_c = []
     for i in range(0, len(sysroot_compile), 2):
         pair = sysroot_compile[i:i + 2]
-        if "/c++/" in pair[1]:
+        if len(pair) == 2 and "/c++/" in pair[1]:
             sysroot_cxx.extend(pair)
         else:
             sysroot_c.extend(pair)
-    sysroot_link = [flag.replace("%{repo}", repo) for flag in ctx.attr.sysroot_link_flags]
+
     features = [
         feature(name = "dbg"),
         feature(name = "opt"),
+        feature(name = "supports_pic", enabled = ctx.attr.supports_pic),
         feature(
             name = "default_flags",
             enabled = True,
             flag_sets = [
-                _flags(_COMPILE + _LINK, ["-mthumb"] + core),
+                _flags(_COMPILE + _LINK, ctx.attr.core_flags + sysroot),
                 _flags(_COMPILE, [
                     "-no-canonical-prefixes",
                     "-fno-canonical-system-headers",
@@ -66,63 +82,54 @@ def _impl(ctx):
                     "-D__TIMESTAMP__=\"redacted\"",
                     "-D__TIME__=\"redacted\"",
                 ]),
-                _flags(_CXX, ["-std=c++17", "-fno-exceptions", "-fno-rtti"]),
+                _flags(_CXX, ctx.attr.cxx_flags),
                 _flags(_CXX, sysroot_cxx),
                 _flags(_COMPILE, sysroot_c),
-                _flags(_LINK, sysroot_link),
-                _flags(_COMPILE, ["-Os", "-g"], [with_feature_set(features = ["opt"])]),
-                _flags(_COMPILE, ["-O0", "-g3"], [with_feature_set(features = ["dbg"])]),
-                # Our startup code provides the vector table and reset handler;
-                # rdimon is newlib's semihosting port (stdio, files, exit status).
-                _flags(_LINK, [
-                    "-no-canonical-prefixes",
-                    "-nostartfiles",
-                    "--specs=rdimon.specs",
-                    "-Wl,--gc-sections",
-                ]),
+                _flags(_COMPILE, ["-Os", "-g"], _with("opt")),
+                _flags(_COMPILE, ["-O0", "-g3"], _with("dbg")),
+                _flags(_LINK, ["-no-canonical-prefixes"] + sysroot_link + ctx.attr.link_flags),
             ],
         ),
         feature(
             name = "ubsan",
             flag_sets = [
-                _flags(_COMPILE, ["-fsanitize=undefined", "-fno-sanitize-recover=all"]),
+                _flags(_COMPILE, ["-fsanitize=undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]),
+                _flags(_LINK, ctx.attr.sanitizer_link_flags),
             ],
         ),
     ]
-    tools = {
-        "gcc": "bin/gcc",
-        "cpp": "bin/gcc",
-        "ar": "bin/ar",
-        "ld": "bin/ld",
-        "nm": "bin/nm",
-        "objcopy": "bin/objcopy",
-        "objdump": "bin/objdump",
-        "strip": "bin/strip",
-        "gcov": "bin/gcc",
-        "llvm-cov": "bin/gcc",
-    }
+    tool_paths = [tool_path(name = name, path = "bin/" + name) for name in _TOOLS]
+    tool_paths += [tool_path(name = name, path = "bin/gcc") for name in ["gcc", "cpp", "gcov", "llvm-cov"]]
     return cc_common.create_cc_toolchain_config_info(
         ctx = ctx,
         features = features,
         cxx_builtin_include_directories = ctx.attr.builtin_include_directories,
-        toolchain_identifier = "arm-none-eabi-" + ctx.attr.version,
+        toolchain_identifier = "%s-%s" % (ctx.attr.target_system_name, ctx.attr.version),
         host_system_name = "local",
-        target_system_name = "arm-none-eabi",
-        target_cpu = "armv8-m",
-        target_libc = "newlib",
+        target_system_name = ctx.attr.target_system_name,
+        target_cpu = ctx.attr.target_cpu,
+        target_libc = ctx.attr.target_libc,
         compiler = "gcc",
-        abi_version = "eabi",
-        abi_libc_version = "newlib",
-        tool_paths = [tool_path(name = name, path = path) for name, path in tools.items()],
+        abi_version = ctx.attr.target_libc,
+        abi_libc_version = ctx.attr.target_libc,
+        tool_paths = tool_paths,
     )
 
-arm_none_eabi_cc_config = rule(
+gcc_cc_toolchain_config = rule(
     implementation = _impl,
     attrs = {
         "builtin_include_directories": attr.string_list(),
-        "core_flags": attr.string_list(doc = "-mcpu/-march and float ABI for the target core."),
-        "sysroot_compile_flags": attr.string_list(doc = "Include flags for newlib; %{repo} is the repository."),
-        "sysroot_link_flags": attr.string_list(doc = "Library flags for newlib; %{repo} is the repository."),
+        "core_flags": attr.string_list(doc = "-mcpu/-march and ABI flags of the target core."),
+        "cxx_flags": attr.string_list(default = ["-std=c++17"]),
+        "link_flags": attr.string_list(doc = "Flags for every link."),
+        "sanitizer_link_flags": attr.string_list(doc = "Link flags under --features=ubsan."),
+        "supports_pic": attr.bool(default = False),
+        "sysroot": attr.string(doc = "--sysroot for compiling and linking; %{repo} is the repository."),
+        "sysroot_compile_flags": attr.string_list(doc = "-isystem pairs; %{repo} is the repository."),
+        "sysroot_link_flags": attr.string_list(doc = "Library flags; %{repo} is the repository."),
+        "target_cpu": attr.string(mandatory = True),
+        "target_libc": attr.string(mandatory = True),
+        "target_system_name": attr.string(mandatory = True),
         "version": attr.string(),
     },
     provides = [CcToolchainConfigInfo],

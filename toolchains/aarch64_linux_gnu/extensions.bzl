@@ -1,0 +1,90 @@
+"""Module extension: GCC for aarch64 Linux (the Corstone-1000 Cortex-A320) with a sysroot.
+
+Debian 12's cross compiler, binutils, glibc and libstdc++ for arm64, fetched with
+apt's own client as pinned packages and unpacked into one sysroot directory.
+"""
+
+load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
+
+# Regenerate with toolchains/debian/pin.py.
+DEBIAN_PACKAGES = {
+    "gcc-12-aarch64-linux-gnu": ("12.2.0-14cross1", "gcc-12-aarch64-linux-gnu_12.2.0-14cross1_amd64.deb", "43747bbcd46a4062e66e855090b8ed9c2e06a93ae5a69fb304beebbc8c36d11f"),
+    "g++-12-aarch64-linux-gnu": ("12.2.0-14cross1", "g++-12-aarch64-linux-gnu_12.2.0-14cross1_amd64.deb", "3693e31fe2b42fcbdd92fef3e5578e91dd86af30e3d2c5fff3f9821e34a1cb91"),
+    "cpp-12-aarch64-linux-gnu": ("12.2.0-14cross1", "cpp-12-aarch64-linux-gnu_12.2.0-14cross1_amd64.deb", "5921df4ad56e34e6257a1caf862474845aab6548ba7ae7852e8cdd7cb622394e"),
+    "binutils-aarch64-linux-gnu": ("2.40-2", "binutils-aarch64-linux-gnu_2.40-2_amd64.deb", "3d6f64a7a4ed6d73719f8fa2e85fd896f58ff7f211a6683942ba93de690aaa66"),
+    "libgcc-12-dev-arm64-cross": ("12.2.0-14cross1", "libgcc-12-dev-arm64-cross_12.2.0-14cross1_all.deb", "ff1324e262bae2c3aad685c2ed52bd531ab0a2a337a0fe35c3b720947d55b2ba"),
+    "libstdc++-12-dev-arm64-cross": ("12.2.0-14cross1", "libstdc++-12-dev-arm64-cross_12.2.0-14cross1_all.deb", "942b5710c6b9792578dfa64f7a4633bc0d3cb205b56ded11297e240ff824f5da"),
+    "libc6-dev-arm64-cross": ("2.36-8cross1", "libc6-dev-arm64-cross_2.36-8cross1_all.deb", "5e4cf6abf0e89e89c4b3006bb8b7dc47aa831df25d94df9134929b8b968cacb4"),
+    "libc6-arm64-cross": ("2.36-8cross1", "libc6-arm64-cross_2.36-8cross1_all.deb", "91936cbbee75771c360ed16513f6e734a25ca5517fe7c3e13dfd7835d7553186"),
+    "linux-libc-dev-arm64-cross": ("6.1.4-1cross1", "linux-libc-dev-arm64-cross_6.1.4-1cross1_all.deb", "66457f015d16b7d372db6591cff38db0da928362ff2ea1fa75491e28f6904d81"),
+    "libstdc++6-arm64-cross": ("12.2.0-14cross1", "libstdc++6-arm64-cross_12.2.0-14cross1_all.deb", "9cba984b64d0cf11698978fc5e0fe93c7441d29b9f42f70f1c6c734cc9e2ea41"),
+    "libgcc-s1-arm64-cross": ("12.2.0-14cross1", "libgcc-s1-arm64-cross_12.2.0-14cross1_all.deb", "af1e686fc6a416228222e7bfb68317dd2fa2685236301ae29141fc6108a66cac"),
+    "libasan8-arm64-cross": ("12.2.0-14cross1", "libasan8-arm64-cross_12.2.0-14cross1_all.deb", "bf00a5bb8de76c68bb5e710b3734808286e1e9ca86c0bd136ed3a5077c46d949"),
+    "libubsan1-arm64-cross": ("12.2.0-14cross1", "libubsan1-arm64-cross_12.2.0-14cross1_all.deb", "f293ec2cb6d40acb1ab1715d8a248bd0aa64ca3104168bc095c973cde5e2e395"),
+    "libatomic1-arm64-cross": ("12.2.0-14cross1", "libatomic1-arm64-cross_12.2.0-14cross1_all.deb", "15c1baededd89ad388f6ea527aa25140364b2867332e3e815d67cba09d179bf6"),
+    "libgomp1-arm64-cross": ("12.2.0-14cross1", "libgomp1-arm64-cross_12.2.0-14cross1_all.deb", "9abdd1a77691a1fa5de1d142236194d690a040c953ef032ce78a8c6bde7ffca5"),
+    "libitm1-arm64-cross": ("12.2.0-14cross1", "libitm1-arm64-cross_12.2.0-14cross1_all.deb", "d1b41cfcbf835ad970717b022de79526fce3837d076c0f15c52a14930155edc6"),
+    "liblsan0-arm64-cross": ("12.2.0-14cross1", "liblsan0-arm64-cross_12.2.0-14cross1_all.deb", "6711ed147338b929e45c9e3c1b3b0655c98c0d0e7877d8cd1ff57183dfc7dea7"),
+    "libtsan2-arm64-cross": ("12.2.0-14cross1", "libtsan2-arm64-cross_12.2.0-14cross1_all.deb", "5c21f8753b5c73ffeb8a505b083f9695bd72a0bce416f8910daf4a03e23ccc0b"),
+    "libhwasan0-arm64-cross": ("12.2.0-14cross1", "libhwasan0-arm64-cross_12.2.0-14cross1_all.deb", "eda088253ed14ded10d8311131d97f500e257d4cb7bf36334367d781ba3eb939"),
+    "gcc-12-cross-base": ("12.2.0-14cross1", "gcc-12-cross-base_12.2.0-14cross1_all.deb", "8dcb9dc293df9069f09dbe68d73f4a8ec2d4e3da4dcfbfe14a821d94e257e9d5"),
+    "libisl23": ("0.25-1.1", "libisl23_0.25-1.1_amd64.deb", "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
+    "libmpc3": ("1.3.1-1", "libmpc3_1.3.1-1_amd64.deb", "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
+    "libmpfr6": ("4.2.0-1", "libmpfr6_4.2.0-1_amd64.deb", "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
+}
+
+_TOOLS = {
+    "gcc": "aarch64-linux-gnu-gcc-12",
+    "ar": "aarch64-linux-gnu-ar",
+    "ld": "aarch64-linux-gnu-ld",
+    "nm": "aarch64-linux-gnu-nm",
+    "objcopy": "aarch64-linux-gnu-objcopy",
+    "objdump": "aarch64-linux-gnu-objdump",
+    "strip": "aarch64-linux-gnu-strip",
+}
+
+def _sysroot_relative_ld_scripts(rctx):
+    """Makes glibc's linker scripts (libc.so, ...) name their files inside --sysroot.
+
+    They name /usr/aarch64-linux-gnu/lib/... absolutely; ld prefixes the
+    sysroot only when it can tell the script lies inside it, which fails for a
+    relative sysroot. A leading '=' always means "inside the sysroot".
+    """
+    libdir = rctx.path("root/usr/aarch64-linux-gnu/lib")
+    for entry in libdir.readdir():
+        if not entry.basename.endswith(".so") or entry.is_dir:
+            continue
+        content = rctx.read(entry)
+        if content.startswith("/* GNU ld script"):
+            rctx.file(entry, content.replace(" /usr/aarch64-linux-gnu/", " =/usr/aarch64-linux-gnu/"), legacy_utf8 = False)
+
+def _repo_impl(rctx):
+    if rctx.os.name != "linux" or rctx.os.arch not in ["amd64", "x86_64"]:
+        fail("the aarch64 cross toolchain is pinned as Debian packages for linux x86_64, not %s %s" % (
+            rctx.os.name,
+            rctx.os.arch,
+        ))
+    fetch_debian_packages(rctx, DEBIAN_PACKAGES)
+    _sysroot_relative_ld_scripts(rctx)
+    for tool, binary in _TOOLS.items():
+        # Relative paths keep actions independent of the output base; binutils
+        # and cc1 find their shared libraries beside them.
+        rctx.file("bin/" + tool, """#!/bin/sh
+here="${{0%/*}}"
+LD_LIBRARY_PATH="$here/../root/usr/lib/x86_64-linux-gnu${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" \\
+  exec "$here/../root/usr/bin/{binary}" "$@"
+""".format(binary = binary), executable = True)
+    version = DEBIAN_PACKAGES["gcc-12-aarch64-linux-gnu"][0]
+    rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {"{version}": version})
+
+aarch64_linux_gnu_repo = repository_rule(
+    implementation = _repo_impl,
+    attrs = {"_build_template": attr.label(default = "//toolchains/aarch64_linux_gnu:BUILD.repo.tpl")},
+    doc = "aarch64-linux-gnu GCC 12 with glibc and libstdc++ from pinned Debian packages.",
+)
+
+def _aarch64_linux_gnu_impl(module_ctx):
+    aarch64_linux_gnu_repo(name = "aarch64_linux_gnu")
+    return module_ctx.extension_metadata(reproducible = True)
+
+aarch64_linux_gnu = module_extension(implementation = _aarch64_linux_gnu_impl)
