@@ -268,6 +268,37 @@ def materialize_symlinks(root: pathlib.Path, prefix: pathlib.Path) -> None:
             shutil.copy2(resolved, link)
 
 
+def install_truststore(jdk: pathlib.Path) -> None:
+    """Gives the JDK the host's CA certificates, so Bazel can fetch pinned https URLs.
+
+    The JDK's cacerts is a link to a file that Debian's ca-certificates-java
+    generates in a maintainer script, which unpacking does not run. Prefer the
+    host's Java truststore; otherwise import the host's PEM bundle with keytool.
+    """
+    cacerts = jdk / "lib/security/cacerts"
+    if cacerts.exists():
+        return
+    host_store = pathlib.Path("/etc/ssl/certs/java/cacerts")
+    if host_store.is_file():
+        shutil.copyfile(host_store, cacerts)
+        return
+    bundle = pathlib.Path("/etc/ssl/certs/ca-certificates.crt")
+    if not bundle.is_file():
+        progress("warning: no CA certificates on this host; Bazel cannot fetch https URLs")
+        return
+    pems = bundle.read_text().split("-----END CERTIFICATE-----")
+    with tempfile.TemporaryDirectory() as scratch:
+        for index, pem in enumerate(p for p in pems if "BEGIN CERTIFICATE" in p):
+            cert = pathlib.Path(scratch) / f"{index}.pem"
+            cert.write_text(pem.strip() + "\n-----END CERTIFICATE-----\n")
+            subprocess.run(
+                [str(jdk / "bin/keytool"), "-importcert", "-noprompt", "-storetype", "pkcs12",
+                 "-keystore", str(cacerts), "-storepass", "changeit", "-alias", f"host-{index}",
+                 "-file", str(cert)],
+                check=True, capture_output=True,
+            )
+
+
 def relocate(prefix: pathlib.Path, arch: Arch) -> pathlib.Path:
     """Makes the unpacked tree run from prefix; returns the JDK directory."""
     install_base = prefix / "usr/share/bazel"
@@ -302,6 +333,8 @@ def relocate(prefix: pathlib.Path, arch: Arch) -> pathlib.Path:
                  *batch[start : start + 200]],
                 check=True,
             )
+
+    install_truststore(jdk)
 
     # The launcher reads its server classpath from this file; Debian lists
     # /usr/share/java jars whose manifests name further jars, so list them all.
