@@ -1,0 +1,49 @@
+"""The compiler CLI rejects bad input with one line and exit status 2, before any work."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from absl.testing import absltest
+
+_COMPILE = os.path.join(os.path.dirname(__file__), "..", "backend", "compile")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([_COMPILE, *args], capture_output=True, text=True, check=False)
+
+
+class CompileCliTest(absltest.TestCase):
+    def assert_usage_error(self, result: subprocess.CompletedProcess[str], message: str) -> None:
+        self.assertEqual(result.returncode, 2, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        self.assertLen(lines, 1, result.stderr)
+        self.assertIn(message, lines[0])
+
+    def test_unknown_model_lists_valid_models(self) -> None:
+        result = run("--model=resnet9000", "--target=ethos-u55-128", "--output=/tmp/x.pte")
+        self.assert_usage_error(result, "unknown model 'resnet9000'; valid: add, conv_net, mobilenet_v2")
+
+    def test_unknown_target_lists_valid_targets(self) -> None:
+        result = run("--model=add", "--target=ethos-u99-1", "--output=/tmp/x.pte")
+        self.assert_usage_error(result, "unknown target 'ethos-u99-1'; valid: ethos-u55-32")
+
+    def test_quantizing_a_float_target_is_refused(self) -> None:
+        result = run("--model=add", "--target=TOSA-1.0+FP", "--quantize", "--output=/tmp/x.pte")
+        self.assert_usage_error(result, "target TOSA-1.0+FP is floating point")
+
+    def test_bundleio_needs_a_bpte(self) -> None:
+        result = run("--model=add", "--target=ethos-u55-128", "--bundleio", "--output=/tmp/x.pte")
+        self.assert_usage_error(result, "--output must end in .bpte")
+
+    def test_missing_weights_file_is_clear(self) -> None:
+        tmp = self.create_tempdir().full_path
+        result = run("--model=conv_net", "--target=ethos-u55-128", f"--output={tmp}/x.pte",
+                     "--weights=/nonexistent/conv_net.pt")
+        self.assert_usage_error(result, "weights file /nonexistent/conv_net.pt not found")
+        self.assertFalse(os.path.exists(f"{tmp}/x.pte"))
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -1,0 +1,66 @@
+"""arm_model_test: compile a model for a target and check numerics and budgets."""
+
+load("@rules_python//python:defs.bzl", "py_test")
+load("//backend:defs.bzl", "arm_compile")
+
+def arm_model_test(
+        name,
+        model,
+        target,
+        max_npu_cycles = None,
+        max_sram_bytes = None,
+        max_flash_bytes = None,
+        **kwargs):
+    """Declares <name>_program, <name>_numerics and <name>_budget.
+
+    Args:
+      name: prefix of the generated targets.
+      model: model name in backend/models.py.
+      target: compile target, e.g. ethos-u55-128.
+      max_npu_cycles: budget for Vela's total cycle estimate.
+      max_sram_bytes: budget for Vela's SRAM usage.
+      max_flash_bytes: budget for Vela's flash/DRAM usage.
+      **kwargs: passed to arm_compile (system_config, memory_mode, ...).
+    """
+    program = name + "_program"
+    arm_compile(
+        name = program,
+        model = model,
+        target = target,
+        **kwargs
+    )
+    for group in ["intermediates", "report"]:
+        native.filegroup(
+            name = "%s_%s" % (program, group),
+            srcs = [":" + program],
+            output_group = group,
+        )
+    py_test(
+        name = name + "_numerics",
+        srcs = ["//backend:numerics.py"],
+        main = "//backend:numerics.py",
+        args = [
+            "--model=" + model,
+            "--target=" + target,
+            "--intermediates=$(rootpath :%s_intermediates)" % program,
+        ],
+        data = [":" + program + "_intermediates"],
+        deps = ["//backend:numerics_lib"],
+        size = "medium",
+    )
+    budgets = []
+    if max_npu_cycles != None:
+        budgets.append("--max_npu_cycles=%d" % max_npu_cycles)
+    if max_sram_bytes != None:
+        budgets.append("--max_sram_bytes=%d" % max_sram_bytes)
+    if max_flash_bytes != None:
+        budgets.append("--max_flash_bytes=%d" % max_flash_bytes)
+    py_test(
+        name = name + "_budget",
+        srcs = ["//backend:budget.py"],
+        main = "//backend:budget.py",
+        args = ["--report=$(rootpath :%s_report)" % program] + budgets,
+        data = [":%s_report" % program],
+        deps = ["//backend:budget_lib"],
+        size = "small",
+    )
