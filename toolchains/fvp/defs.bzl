@@ -1,5 +1,7 @@
 """fvp_availability (a flag tests select on) and fvp_test (a program run on an FVP)."""
 
+load("//toolchains/platforms:defs.bzl", "to_platform")
+
 def _fvp_availability_impl(ctx):
     return [config_common.FeatureFlagInfo(value = "true" if ctx.attr.available else "false")]
 
@@ -15,16 +17,6 @@ _BOARDS = {
     "corstone300": ("mps3_board.", "ethosu.num_macs", "cpu0."),
     "corstone320": ("mps4_board.", "mps4_board.subsystem.ethosu.num_macs", "mps4_board.subsystem.cpu0."),
 }
-
-def _platform_transition_impl(settings, attr):
-    _ignore = settings
-    return {"//command_line_option:platforms": str(attr.platform)}
-
-_to_platform = transition(
-    implementation = _platform_transition_impl,
-    inputs = [],
-    outputs = ["//command_line_option:platforms"],
-)
 
 def _fvp_test_impl(ctx):
     board, macs_param, cpu = _BOARDS[ctx.attr.board]
@@ -62,7 +54,7 @@ target_compatible_with = select({"//toolchains/fvp:<model>_available": [],
 "//conditions:default": ["@platforms//:incompatible"]}) so it is SKIPPED where
 the FVP is not installed.""",
     attrs = {
-        "program": attr.label(mandatory = True, cfg = _to_platform, allow_files = True),
+        "program": attr.label(mandatory = True, cfg = to_platform, allow_files = True),
         "platform": attr.label(mandatory = True, doc = "Platform the program is built for."),
         "board": attr.string(mandatory = True, values = sorted(_BOARDS)),
         "fvp": attr.label(mandatory = True, allow_single_file = True, doc = "The FVP executable."),
