@@ -20,7 +20,14 @@ _BOARDS = {
 
 def _fvp_test_impl(ctx):
     board, macs_param, cpu = _BOARDS[ctx.attr.board]
-    fvp = ctx.file.fvp
+    matches = [f for f in ctx.files.fvp_binaries if f.basename == ctx.attr.fvp_binary]
+    if not matches:
+        fail("%s: %s is not among the installed FVP binaries %s" % (
+            ctx.label,
+            ctx.attr.fvp_binary,
+            [f.basename for f in ctx.files.fvp_binaries],
+        ))
+    fvp = matches[0]
     program = ctx.files.program[0]
     args = [
         "--fvp", fvp.short_path,
@@ -57,7 +64,8 @@ the FVP is not installed.""",
         "program": attr.label(mandatory = True, cfg = to_platform, allow_files = True),
         "platform": attr.label(mandatory = True, doc = "Platform the program is built for."),
         "board": attr.string(mandatory = True, values = sorted(_BOARDS)),
-        "fvp": attr.label(mandatory = True, allow_single_file = True, doc = "The FVP executable."),
+        "fvp_binaries": attr.label(mandatory = True, allow_files = True, doc = "@fvp_<model>//:binaries."),
+        "fvp_binary": attr.string(mandatory = True, doc = "Which one, e.g. FVP_Corstone_SSE-300_Ethos-U55."),
         "num_macs": attr.int(default = 128),
         "pass_line": attr.string(mandatory = True),
         "timelimit": attr.int(default = 600, doc = "FVP --timelimit in seconds."),

@@ -34,11 +34,19 @@ class RunSummary:
     runners: dict[str, int] = field(default_factory=dict)
 
 
+_SKIP_REASON_TAG = "skip-reason:"
+
+
 def parse_bep(lines: Sequence[str]) -> RunSummary:
     summary = RunSummary()
+    reasons: dict[str, str] = {}
     for line in lines:
         event = json.loads(line)
         event_id = event.get("id", {})
+        if "targetConfigured" in event_id:
+            for tag in event.get("configured", {}).get("tag", []):
+                if tag.startswith(_SKIP_REASON_TAG):
+                    reasons[event_id["targetConfigured"]["label"]] = tag.removeprefix(_SKIP_REASON_TAG)
         if "testSummary" in event_id:
             label = event_id["testSummary"]["label"]
             summary.results[label] = event.get("testSummary", {}).get("overallStatus", "NO_STATUS")
@@ -48,10 +56,12 @@ def parse_bep(lines: Sequence[str]) -> RunSummary:
                 (v["label"] for v in event_id.values() if isinstance(v, dict) and "label" in v), None
             )
             if label:
-                summary.skipped[label] = aborted.get("description") or "incompatible with this machine"
+                summary.skipped[label] = "incompatible with this machine"
         metrics = event.get("buildMetrics", {}).get("actionSummary", {})
         for runner in metrics.get("runnerCount", []):
             summary.runners[runner["name"]] = int(runner.get("count", 0))
+    for label in summary.skipped:
+        summary.skipped[label] = reasons.get(label, summary.skipped[label])
     return summary
 
 
