@@ -52,10 +52,11 @@ cc_library(
 ]
 
 # The kernel libraries register operators from static initializers and export
-# nothing a program references: link them even under --as-needed.
+# nothing a program references: under --as-needed a link drops them, and Bazel
+# puts linkopts after the libraries. //runtime:executor_runner_lib names them
+# again after -Wl,--no-as-needed.
 cc_library(
     name = "runtime",
-    linkopts = ["-Wl,--no-as-needed"],
     deps = [
         ":executorch",
         ":executorch_etdump",

@@ -1,0 +1,562 @@
+// executor_runner: runs one method of an ExecuTorch program (.pte) on the CPU
+// of the host or of an aarch64 Linux target, with explicit memory (planned
+// buffers sized from MethodMeta, monitored method and temp arenas), inputs
+// from files or generated, timing, output files, a memory report, optional
+// ETDump and comparison against expected outputs. See README.md.
+
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <executorch/devtools/etdump/etdump_flatcc.h>
+#include <executorch/extension/data_loader/file_data_loader.h>
+#include <executorch/runtime/core/evalue.h>
+#include <executorch/runtime/core/exec_aten/exec_aten.h>
+#include <executorch/runtime/core/portable_type/bfloat16.h>
+#include <executorch/runtime/core/portable_type/half.h>
+#include <executorch/runtime/executor/method.h>
+#include <executorch/runtime/executor/program.h>
+
+#include "runtime/executor_runner/flags.h"
+#include "runtime/executor_runner/runner_lib.h"
+
+namespace etrunner {
+namespace {
+
+using executorch::aten::ScalarType;
+using executorch::aten::Tensor;
+using executorch::extension::FileDataLoader;
+using executorch::runtime::Error;
+using executorch::runtime::EValue;
+using executorch::runtime::Program;
+using executorch::runtime::Result;
+
+constexpr const char kBundledUnsupported[] =
+    "bundled programs (.bpte) are not supported by this build: the executorch "
+    "1.5.1 wheel ships no bundled_program runtime (no "
+    "executorch/devtools/bundled_program/bundled_program.h header and no "
+    "libbundled_program library), no generated C++ schema "
+    "(bundled_program_schema_generated.h) and no flatbuffers C++ headers "
+    "(flatbuffers/flatbuffers.h) to parse it with; extract the program, "
+    "inputs and expected outputs with //tools/etdump:bpte_unbundle and pass "
+    "--input_files/--expected_outputs";
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "executor_runner: error: %s\n",
+               status.message.c_str());
+  std::fflush(stdout);
+  return status.code;
+}
+
+Status WriteFile(const std::filesystem::path& path, const void* data,
+                 size_t size) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) {
+    return Status::Error(kExitIo, "cannot write '" + path.string() +
+                                      "': " + std::strerror(errno));
+  }
+  bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) {
+    return Status::Error(kExitIo, "cannot write '" + path.string() + "'");
+  }
+  return Status::Ok();
+}
+
+// Element `i` of a buffer of dtype `t` as a double (complex: interleaved
+// parts, see ElementCount).
+double ValueAt(ScalarType t, const uint8_t* data, size_t i) {
+  switch (t) {
+    case ScalarType::Float:
+    case ScalarType::ComplexFloat:
+      return reinterpret_cast<const float*>(data)[i];
+    case ScalarType::Double:
+    case ScalarType::ComplexDouble:
+      return reinterpret_cast<const double*>(data)[i];
+    case ScalarType::Half:
+    case ScalarType::ComplexHalf:
+      return static_cast<float>(
+          reinterpret_cast<const executorch::aten::Half*>(data)[i]);
+    case ScalarType::BFloat16:
+      return static_cast<float>(
+          reinterpret_cast<const executorch::aten::BFloat16*>(data)[i]);
+    case ScalarType::Byte:
+    case ScalarType::QUInt8:
+      return data[i];
+    case ScalarType::Char:
+    case ScalarType::QInt8:
+      return reinterpret_cast<const int8_t*>(data)[i];
+    case ScalarType::Short:
+      return reinterpret_cast<const int16_t*>(data)[i];
+    case ScalarType::Int:
+    case ScalarType::QInt32:
+      return reinterpret_cast<const int32_t*>(data)[i];
+    case ScalarType::Long:
+      return static_cast<double>(reinterpret_cast<const int64_t*>(data)[i]);
+    case ScalarType::Bool:
+      return data[i] != 0 ? 1.0 : 0.0;
+    default:
+      return std::nan("");
+  }
+}
+
+bool IsComplex(ScalarType t) {
+  return t == ScalarType::ComplexHalf || t == ScalarType::ComplexFloat ||
+         t == ScalarType::ComplexDouble;
+}
+
+// Scalar elements in `nbytes` (a complex element counts as two).
+size_t ElementCount(ScalarType t, size_t nbytes) {
+  size_t size = DtypeSize(t);
+  if (size == 0) {
+    return 0;
+  }
+  return IsComplex(t) ? 2 * nbytes / size : nbytes / size;
+}
+
+std::string FormatValue(ScalarType t, const uint8_t* data, size_t i) {
+  char buf[64];
+  if (t == ScalarType::Bool) {
+    return data[i] != 0 ? "true" : "false";
+  }
+  if (t == ScalarType::Long) {
+    std::snprintf(buf, sizeof(buf), "%" PRId64,
+                  reinterpret_cast<const int64_t*>(data)[i]);
+    return buf;
+  }
+  double v = ValueAt(t, data, i);
+  if (IsFloatingDtype(t) || IsComplex(t)) {
+    std::snprintf(buf, sizeof(buf), "%.6g", v);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  }
+  return buf;
+}
+
+struct Comparison {
+  size_t mismatches = 0;
+  size_t first_mismatch = 0;
+  double max_abs_error = 0;
+};
+
+// Floating types: |got - expected| <= atol + rtol * |expected| (NaN == NaN);
+// integer and Bool types: exact.
+Comparison Compare(ScalarType t, const uint8_t* got, const uint8_t* expected,
+                   size_t count, double atol, double rtol) {
+  Comparison c;
+  bool floating = IsFloatingDtype(t) || IsComplex(t);
+  for (size_t i = 0; i < count; ++i) {
+    double a = ValueAt(t, got, i);
+    double e = ValueAt(t, expected, i);
+    bool same;
+    if (std::isnan(a) || std::isnan(e)) {
+      same = std::isnan(a) && std::isnan(e);
+    } else {
+      double err = std::fabs(a - e);
+      if (err > c.max_abs_error) {
+        c.max_abs_error = err;
+      }
+      same = floating ? err <= atol + rtol * std::fabs(e) : a == e;
+    }
+    if (!same) {
+      if (c.mismatches == 0) {
+        c.first_mismatch = i;
+      }
+      ++c.mismatches;
+    }
+  }
+  return c;
+}
+
+// Bytes of an output EValue: a tensor's storage, or a scalar as 8 bytes
+// (Int: int64, Double: float64) or 1 byte (Bool).
+struct OutputView {
+  ScalarType dtype = ScalarType::Undefined;
+  std::vector<int32_t> sizes;
+  const uint8_t* data = nullptr;
+  size_t nbytes = 0;
+  std::string kind;
+  int64_t int_value = 0;
+  double double_value = 0;
+  uint8_t bool_value = 0;
+};
+
+bool ViewOutput(const EValue& value, OutputView* out) {
+  if (value.isTensor()) {
+    const Tensor& t = value.toTensor();
+    out->kind = "tensor";
+    out->dtype = t.scalar_type();
+    out->sizes.assign(t.sizes().begin(), t.sizes().end());
+    out->data = static_cast<const uint8_t*>(t.const_data_ptr());
+    out->nbytes = t.nbytes();
+    return true;
+  }
+  if (value.isInt()) {
+    out->kind = "int";
+    out->dtype = ScalarType::Long;
+    out->int_value = value.toInt();
+    out->data = reinterpret_cast<const uint8_t*>(&out->int_value);
+    out->nbytes = sizeof(int64_t);
+    return true;
+  }
+  if (value.isDouble()) {
+    out->kind = "double";
+    out->dtype = ScalarType::Double;
+    out->double_value = value.toDouble();
+    out->data = reinterpret_cast<const uint8_t*>(&out->double_value);
+    out->nbytes = sizeof(double);
+    return true;
+  }
+  if (value.isBool()) {
+    out->kind = "bool";
+    out->dtype = ScalarType::Bool;
+    out->bool_value = value.toBool() ? 1 : 0;
+    out->data = &out->bool_value;
+    out->nbytes = 1;
+    return true;
+  }
+  return false;
+}
+
+std::string Percent(size_t part, size_t whole) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f%%",
+                whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) /
+                                       static_cast<double>(whole));
+  return buf;
+}
+
+// Runs the method once with an unbounded temp arena to measure its need.
+std::optional<size_t> MeasureTempArena(const Program& program,
+                                       const RunnerFlags& flags,
+                                       const ArenaConfig& config,
+                                       const MethodInputs& inputs) {
+  ArenaConfig probe = config;
+  probe.temp_arena_bytes = MonitoringAllocator::kUnbounded;
+  std::unique_ptr<MethodSession> session;
+  if (!MethodSession::Create(program, flags.method.c_str(), probe, nullptr,
+                             &session)
+           .ok() ||
+      !inputs.SetAll(session->method()).ok() ||
+      session->method().execute() != Error::Ok) {
+    return std::nullopt;
+  }
+  return session->temp_allocator().peak();
+}
+
+int Run(const RunnerFlags& flags) {
+  const std::string& path = flags.model_path;
+
+  // What kind of file is it?
+  {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+      return Fail(Status::Error(kExitIo, "cannot open model file '" + path +
+                                             "': " + std::strerror(errno)));
+    }
+    uint8_t head[8] = {};
+    size_t got = std::fread(head, 1, sizeof(head), f);
+    std::fclose(f);
+    std::string id;
+    switch (IdentifyFile(head, got, &id)) {
+      case FileKind::kTooShort:
+        return Fail(Status::Error(
+            kExitInvalidProgram, "'" + path + "' is not an ExecuTorch program: " +
+                                     std::to_string(got) +
+                                     " bytes is too short for a .pte"));
+      case FileKind::kBundledProgram:
+        return Fail(Status::Error(kExitUnsupported,
+                                  "'" + path + "' (file identifier '" + id +
+                                      "'): " + kBundledUnsupported));
+      case FileKind::kUnknown:
+        return Fail(Status::Error(
+            kExitInvalidProgram, "'" + path +
+                                     "' is not an ExecuTorch program: file "
+                                     "identifier '" +
+                                     id + "', expected 'ET12'"));
+      case FileKind::kProgram:
+        break;
+    }
+  }
+
+  SetFatalSignalContext("loading the program");
+  ClearCapturedLog();
+  Result<FileDataLoader> loader = FileDataLoader::from(path.c_str());
+  if (!loader.ok()) {
+    return Fail(Status::Error(kExitIo, "cannot open model file '" + path +
+                                           "': " + CapturedErrors()));
+  }
+  std::optional<Program> program;
+  Status st =
+      LoadProgram(&loader.get(), flags.verification == "minimal", &program);
+  if (!st.ok()) {
+    st.message = "'" + path + "': " + st.message;
+    return Fail(st);
+  }
+  std::printf("program: %s, %zu method(s)\n", path.c_str(),
+              program->num_methods());
+
+  std::unique_ptr<executorch::etdump::ETDumpGen> etdump;
+  if (!flags.etdump_path.empty()) {
+    etdump = std::make_unique<executorch::etdump::ETDumpGen>();
+  }
+
+  ArenaConfig config;
+  config.method_arena_bytes = static_cast<size_t>(flags.method_arena_bytes);
+  config.temp_arena_bytes = static_cast<size_t>(flags.temp_arena_bytes);
+  config.max_planned_buffer_bytes =
+      static_cast<size_t>(flags.max_planned_bytes);
+  for (auto [value, name] :
+       {std::make_pair(flags.method_arena_bytes, "--method_arena_bytes"),
+        std::make_pair(flags.temp_arena_bytes, "--temp_arena_bytes")}) {
+    if (value > MonitoringAllocator::kMaxCapacity) {
+      return Fail(Status::Error(kExitUsage,
+                                std::string(name) + " must be at most " +
+                                    std::to_string(
+                                        MonitoringAllocator::kMaxCapacity)));
+    }
+  }
+
+  std::unique_ptr<MethodSession> session;
+  SetFatalSignalContext("loading the method");
+  st = MethodSession::Create(*program, flags.method.c_str(), config,
+                             etdump.get(), &session);
+  if (!st.ok()) {
+    return Fail(st);
+  }
+  const auto& meta = session->meta();
+  std::printf("method: %s, %zu input(s), %zu output(s)\n", meta.name(),
+              meta.num_inputs(), meta.num_outputs());
+
+  // Inputs.
+  std::unique_ptr<MethodInputs> inputs;
+  if (!flags.input_files.empty()) {
+    st = MethodInputs::FromFiles(meta, flags.input_files, &inputs);
+  } else {
+    InputFill fill = flags.inputs == "zeros"    ? InputFill::kZeros
+                     : flags.inputs == "random" ? InputFill::kRandom
+                                                : InputFill::kOnes;
+    st = MethodInputs::Generate(meta, fill, flags.seed, &inputs);
+  }
+  if (!st.ok()) {
+    return Fail(st);
+  }
+  std::filesystem::path out_dir;
+  if (!flags.output_dir.empty()) {
+    out_dir = flags.output_dir;
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) {
+      return Fail(Status::Error(kExitIo, "cannot create --output_dir '" +
+                                             flags.output_dir +
+                                             "': " + ec.message()));
+    }
+  }
+  for (size_t i = 0; i < inputs->size(); ++i) {
+    std::printf("input %zu: %s, %zu bytes%s\n", i, inputs->Describe(i).c_str(),
+                inputs->data(i).size(),
+                flags.input_files.empty()
+                    ? (" (" + (flags.inputs.empty() ? std::string("ones")
+                                                    : flags.inputs) +
+                       ")")
+                          .c_str()
+                    : (" from " + flags.input_files[i]).c_str());
+    if (!out_dir.empty()) {
+      st = WriteFile(out_dir / ("input_" + std::to_string(i) + ".bin"),
+                     inputs->data(i).data(), inputs->data(i).size());
+      if (!st.ok()) {
+        return Fail(st);
+      }
+    }
+  }
+
+  // Inferences.
+  SetFatalSignalContext("executing the method");
+  double total_ms = 0;
+  for (int64_t run = 1; run <= flags.num_inferences; ++run) {
+    st = inputs->SetAll(session->method());
+    if (!st.ok()) {
+      return Fail(st);
+    }
+    ClearCapturedLog();
+    auto start = std::chrono::steady_clock::now();
+    Error error = session->method().execute();
+    auto end = std::chrono::steady_clock::now();
+    if (error != Error::Ok) {
+      st = ExecutionStatus(error, *session);
+      if (st.code == kExitArenaTooSmall &&
+          session->temp_allocator().failed()) {
+        std::optional<size_t> needed =
+            MeasureTempArena(*program, flags, config, *inputs);
+        if (needed) {
+          st.message = "temp arena too small: needs " +
+                       std::to_string(*needed) + " bytes, " +
+                       std::to_string(config.temp_arena_bytes) +
+                       " available (raise --temp_arena_bytes)";
+        }
+      }
+      return Fail(st);
+    }
+    double ms = std::chrono::duration<double, std::milli>(end - start).count();
+    total_ms += ms;
+    std::printf("inference %" PRId64 "/%" PRId64 ": %.3f ms\n", run,
+                flags.num_inferences, ms);
+  }
+  std::printf("average: %.3f ms over %" PRId64 " inference(s)\n",
+              total_ms / static_cast<double>(flags.num_inferences),
+              flags.num_inferences);
+
+  // Outputs.
+  SetFatalSignalContext("reading the outputs");
+  size_t num_outputs = session->method().outputs_size();
+  std::vector<EValue> outputs(num_outputs);
+  ClearCapturedLog();
+  Error error = session->method().get_outputs(outputs.data(), num_outputs);
+  if (error != Error::Ok) {
+    return Fail(Status::Error(kExitExecution,
+                              std::string("cannot read outputs: ") +
+                                  executorch::runtime::to_string(error)));
+  }
+  if (!flags.expected_outputs.empty() &&
+      flags.expected_outputs.size() != num_outputs) {
+    return Fail(Status::Error(
+        kExitUsage, "--expected_outputs has " +
+                        std::to_string(flags.expected_outputs.size()) +
+                        " file(s), but the method has " +
+                        std::to_string(num_outputs) + " output(s)"));
+  }
+  size_t failed_outputs = 0;
+  for (size_t i = 0; i < num_outputs; ++i) {
+    OutputView view;
+    if (!ViewOutput(outputs[i], &view)) {
+      std::printf("output %zu: EValue tag %u (not printed)\n", i,
+                  static_cast<unsigned>(outputs[i].tag));
+      continue;
+    }
+    size_t count = ElementCount(view.dtype, view.nbytes);
+    std::string values;
+    size_t shown = std::min(count, static_cast<size_t>(flags.print_values));
+    for (size_t k = 0; k < shown; ++k) {
+      values += (k ? ", " : "") + FormatValue(view.dtype, view.data, k);
+    }
+    if (shown < count) {
+      values += ", ...";
+    }
+    std::printf("output %zu: %s %s%s, %zu bytes: [%s]\n", i, view.kind.c_str(),
+                DtypeName(view.dtype),
+                view.kind == "tensor"
+                    ? ShapeString(view.sizes.data(), view.sizes.size()).c_str()
+                    : "",
+                view.nbytes, values.c_str());
+    if (!out_dir.empty()) {
+      st = WriteFile(out_dir / ("output_" + std::to_string(i) + ".bin"),
+                     view.data, view.nbytes);
+      if (!st.ok()) {
+        return Fail(st);
+      }
+    }
+    if (!flags.expected_outputs.empty()) {
+      std::vector<uint8_t> expected;
+      std::string read_error;
+      if (!ReadFile(flags.expected_outputs[i], &expected, &read_error)) {
+        return Fail(Status::Error(kExitIo, "cannot read expected output '" +
+                                               flags.expected_outputs[i] +
+                                               "': " + read_error));
+      }
+      if (expected.size() != view.nbytes) {
+        std::printf("output %zu: FAIL (expected %zu bytes in %s, got %zu)\n", i,
+                    expected.size(), flags.expected_outputs[i].c_str(),
+                    view.nbytes);
+        ++failed_outputs;
+        continue;
+      }
+      Comparison c = Compare(view.dtype, view.data, expected.data(), count,
+                             flags.bundled_atol, flags.bundled_rtol);
+      if (c.mismatches == 0) {
+        std::printf("output %zu: PASS (max abs error %.3g, atol %g, rtol %g)\n",
+                    i, c.max_abs_error, flags.bundled_atol, flags.bundled_rtol);
+      } else {
+        ++failed_outputs;
+        std::printf(
+            "output %zu: FAIL (%zu of %zu values differ, first at %zu: got "
+            "%s, expected %s; atol %g, rtol %g)\n",
+            i, c.mismatches, count, c.first_mismatch,
+            FormatValue(view.dtype, view.data, c.first_mismatch).c_str(),
+            FormatValue(view.dtype, expected.data(), c.first_mismatch).c_str(),
+            flags.bundled_atol, flags.bundled_rtol);
+      }
+    }
+  }
+
+  // Memory report.
+  const auto& planned = session->planned_buffer_sizes();
+  size_t planned_total = 0;
+  for (size_t i = 0; i < planned.size(); ++i) {
+    std::printf("memory: planned buffer %zu (memory id %zu): %zu bytes\n", i,
+                i + 1, planned[i]);
+    planned_total += planned[i];
+  }
+  std::printf("memory: planned total: %zu bytes in %zu buffer(s)\n",
+              planned_total, planned.size());
+  for (const MonitoringAllocator* a :
+       {&session->method_allocator(), &session->temp_allocator()}) {
+    std::printf("memory: %s: peak %zu of %zu bytes (%s), %zu allocation(s)\n",
+                a->name().c_str(), a->peak(), a->capacity(),
+                Percent(a->peak(), a->capacity()).c_str(),
+                a->num_allocations());
+  }
+
+  if (etdump) {
+    executorch::etdump::ETDumpResult result = etdump->get_etdump_data();
+    if (result.buf == nullptr || result.size == 0) {
+      return Fail(Status::Error(kExitInternal, "ETDump is empty"));
+    }
+    st = WriteFile(flags.etdump_path, result.buf, result.size);
+    std::free(result.buf);
+    if (!st.ok()) {
+      return Fail(st);
+    }
+    std::printf("etdump: %s, %zu bytes\n", flags.etdump_path.c_str(),
+                result.size);
+  }
+
+  if (failed_outputs > 0) {
+    return Fail(Status::Error(kExitVerification,
+                              std::to_string(failed_outputs) + " of " +
+                                  std::to_string(num_outputs) +
+                                  " output(s) differ from --expected_outputs"));
+  }
+  std::printf("executor_runner: OK\n");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace etrunner
+
+int main(int argc, char** argv) {
+  // Line-buffered, so that what was printed survives a fatal-signal exit.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  etrunner::RunnerFlags flags;
+  std::string error;
+  if (!etrunner::ParseFlags(argc, argv, &flags, &error)) {
+    std::fprintf(stderr, "executor_runner: error: %s (see --help)\n",
+                 error.c_str());
+    return etrunner::kExitUsage;
+  }
+  if (flags.help) {
+    std::fputs(etrunner::Usage(), stdout);
+    return etrunner::kExitOk;
+  }
+  etrunner::InitRuntime(flags.verbose);
+  etrunner::InstallFatalSignalHandlers();
+  return etrunner::Run(flags);
+}

@@ -1,0 +1,440 @@
+"""executor_runner end to end: numerics against PyTorch eager, errors, reports.
+
+Runs the runner given by --runner (the host binary, or the aarch64 binary
+wrapped to run under qemu-aarch64) on the programs that gen_programs exported
+in a Bazel action.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import re
+import subprocess
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from absl import flags
+from absl.testing import absltest
+
+from tests.runtime import models
+from tools.etdump import bpte_unbundle, etdump_to_chrome_trace
+
+_RUNNER = flags.DEFINE_string(
+    "runner", None, "executor_runner (or its qemu wrapper), runfiles path."
+)
+_PROGRAMS_DIR = flags.DEFINE_string(
+    "programs_dir", "tests/runtime/programs", "Directory of the generated programs."
+)
+_TIMEOUT = flags.DEFINE_integer(
+    "timeout", 120, "Seconds one runner invocation may take."
+)
+
+# Exit codes of executor_runner (runtime/executor_runner/README.md).
+EXIT_USAGE = 2
+EXIT_IO = 3
+EXIT_INVALID_PROGRAM = 4
+EXIT_MISSING_OPERATOR = 5
+EXIT_BAD_INPUT = 6
+EXIT_ARENA_TOO_SMALL = 7
+EXIT_VERIFICATION = 9
+EXIT_UNSUPPORTED = 10
+
+_NUMPY_DTYPES: dict[torch.dtype, npt.DTypeLike] = {
+    torch.float32: np.float32,
+    torch.float64: np.float64,
+    torch.int64: np.int64,
+    torch.int32: np.int32,
+    torch.int16: np.int16,
+    torch.int8: np.int8,
+    torch.uint8: np.uint8,
+    torch.bool: np.bool_,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One runner invocation."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def program(name: str) -> pathlib.Path:
+    return pathlib.Path(_PROGRAMS_DIR.value) / name
+
+
+def run_runner(*args: str) -> Run:
+    runner = _RUNNER.value
+    if not runner:
+        raise ValueError("--runner is required")
+    proc = subprocess.run(
+        [str(pathlib.Path(runner).absolute()), *args],
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT.value,
+        check=False,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def read_tensor(path: pathlib.Path, like: torch.Tensor) -> torch.Tensor:
+    """A raw .bin file as a tensor of `like`'s dtype and shape."""
+    array = np.fromfile(path, dtype=_NUMPY_DTYPES[like.dtype])
+    return torch.from_numpy(array.reshape(tuple(like.shape)).copy())
+
+
+def write_tensor(path: pathlib.Path, tensor: torch.Tensor) -> None:
+    path.write_bytes(tensor.contiguous().numpy().tobytes())
+
+
+class RunnerTest(absltest.TestCase):
+    def assert_ok(self, result: Run) -> None:
+        self.assertEqual(
+            result.returncode,
+            0,
+            msg=f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}",
+        )
+        self.assertEqual(result.stdout.splitlines()[-1], "executor_runner: OK")
+
+    def assert_error(self, result: Run, code: int, pattern: str) -> None:
+        """A clean failure: the expected exit code and one matching line."""
+        self.assertEqual(
+            result.returncode,
+            code,
+            msg=f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}",
+        )
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        self.assertEqual(len(lines), 1, msg=result.stderr)
+        self.assertRegex(lines[0], "^executor_runner: error: ")
+        self.assertRegex(lines[0], pattern)
+
+    def assert_outputs_match(
+        self, out_dir: pathlib.Path, expected: list[torch.Tensor]
+    ) -> None:
+        for i, want in enumerate(expected):
+            got = read_tensor(out_dir / f"output_{i}.bin", want)
+            if want.dtype.is_floating_point:
+                np.testing.assert_allclose(
+                    got.numpy(),
+                    want.numpy(),
+                    rtol=1e-5,
+                    atol=1e-5,
+                    err_msg=f"output {i}",
+                )
+            else:
+                np.testing.assert_array_equal(
+                    got.numpy(), want.numpy(), err_msg=f"output {i}"
+                )
+
+    # --- numerics ---------------------------------------------------------
+
+    def test_input_files_match_eager(self) -> None:
+        for name in models.MODELS:
+            with self.subTest(model=name):
+                self.check_input_files_match_eager(name)
+
+    def check_input_files_match_eager(self, name: str) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        inputs = models.example_inputs(name, seed=1)
+        files = []
+        for i, tensor in enumerate(inputs):
+            files.append(tmp / f"in_{i}.bin")
+            write_tensor(files[-1], tensor)
+        result = run_runner(
+            f"--model_path={program(name + '.pte')}",
+            f"--input_files={','.join(map(str, files))}",
+            f"--output_dir={tmp / 'out'}",
+        )
+        self.assert_ok(result)
+        self.assert_outputs_match(tmp / "out", models.eager_outputs(name, inputs))
+
+    def test_random_inputs_match_eager(self) -> None:
+        for name in models.MODELS:
+            with self.subTest(model=name):
+                self.check_random_inputs_match_eager(name)
+
+    def check_random_inputs_match_eager(self, name: str) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        result = run_runner(
+            f"--model_path={program(name + '.pte')}",
+            "--inputs=random",
+            "--seed=7",
+            f"--output_dir={tmp}",
+        )
+        self.assert_ok(result)
+        like = models.example_inputs(name)
+        inputs = tuple(
+            read_tensor(tmp / f"input_{i}.bin", t) for i, t in enumerate(like)
+        )
+        for tensor in inputs:
+            if tensor.dtype == torch.bool:
+                continue
+            if tensor.dtype.is_floating_point:
+                self.assertTrue(bool(((tensor >= -1) & (tensor < 1)).all()))
+            else:
+                self.assertTrue(bool(((tensor >= -8) & (tensor <= 8)).all()))
+        self.assert_outputs_match(tmp, models.eager_outputs(name, inputs))
+
+    def test_random_inputs_depend_on_seed(self) -> None:
+        outputs = []
+        for seed in (1, 1, 2):
+            tmp = pathlib.Path(self.create_tempdir().full_path)
+            self.assert_ok(
+                run_runner(
+                    f"--model_path={program('mlp.pte')}",
+                    "--inputs=random",
+                    f"--seed={seed}",
+                    f"--output_dir={tmp}",
+                )
+            )
+            outputs.append((tmp / "output_0.bin").read_bytes())
+        self.assertEqual(outputs[0], outputs[1])
+        self.assertNotEqual(outputs[0], outputs[2])
+
+    def test_generated_constant_inputs(self) -> None:
+        for fill, want in (("zeros", 0.0), ("ones", 2.0)):
+            with self.subTest(fill=fill):
+                tmp = pathlib.Path(self.create_tempdir().full_path)
+                self.assert_ok(
+                    run_runner(
+                        f"--model_path={program('add.pte')}",
+                        f"--inputs={fill}",
+                        f"--output_dir={tmp}",
+                    )
+                )
+                got = np.fromfile(tmp / "output_0.bin", dtype=np.float32)
+                np.testing.assert_array_equal(got, np.full(6, want, dtype=np.float32))
+
+    def test_bool_and_int_outputs_are_printed(self) -> None:
+        result = run_runner(f"--model_path={program('compare.pte')}", "--inputs=ones")
+        self.assert_ok(result)
+        self.assertIn(
+            "output 0: tensor Bool[3, 4], 12 bytes: [false, false", result.stdout
+        )
+        self.assertIn("output 1: tensor Long[3, 4], 96 bytes: [4, 4", result.stdout)
+        self.assertIn("output 2: tensor Int[3, 4], 48 bytes: [2, 2", result.stdout)
+
+    # --- timing and reports -----------------------------------------------
+
+    def test_num_inferences_prints_exactly_n_lines(self) -> None:
+        result = run_runner(
+            f"--model_path={program('mlp.pte')}", "--num_inferences", "3"
+        )
+        self.assert_ok(result)
+        lines = [
+            line for line in result.stdout.splitlines() if line.startswith("inference ")
+        ]
+        self.assertEqual(len(lines), 3, msg=result.stdout)
+        for i, line in enumerate(lines, start=1):
+            self.assertRegex(line, rf"^inference {i}/3: \d+\.\d{{3}} ms$")
+        self.assertRegex(
+            result.stdout, r"(?m)^average: \d+\.\d{3} ms over 3 inference\(s\)$"
+        )
+
+    def test_memory_report(self) -> None:
+        result = run_runner(f"--model_path={program('mlp.pte')}")
+        self.assert_ok(result)
+        self.assertRegex(
+            result.stdout, r"(?m)^memory: planned buffer 0 \(memory id 1\): \d+ bytes$"
+        )
+        peak = re.search(
+            r"(?m)^memory: method arena: peak (\d+) of (\d+) bytes", result.stdout
+        )
+        assert peak is not None, result.stdout
+        self.assertGreater(int(peak.group(1)), 0)
+        self.assertLessEqual(int(peak.group(1)), int(peak.group(2)))
+        self.assertRegex(
+            result.stdout, r"(?m)^memory: temp arena: peak \d+ of 1048576 bytes"
+        )
+
+    def test_method_arena_too_small_names_the_need(self) -> None:
+        result = run_runner(
+            f"--model_path={program('mlp.pte')}", "--method_arena_bytes=64"
+        )
+        self.assert_error(
+            result,
+            EXIT_ARENA_TOO_SMALL,
+            r"method arena too small: needs \d+ bytes, 64 available",
+        )
+        match = re.search(r"needs (\d+) bytes", result.stderr)
+        assert match is not None
+        needed = int(match.group(1))
+        # The measured need is exact: that many bytes suffice, one fewer do not.
+        self.assert_ok(
+            run_runner(
+                f"--model_path={program('mlp.pte')}", f"--method_arena_bytes={needed}"
+            )
+        )
+        self.assert_error(
+            run_runner(
+                f"--model_path={program('mlp.pte')}",
+                f"--method_arena_bytes={needed - 1}",
+            ),
+            EXIT_ARENA_TOO_SMALL,
+            rf"method arena too small: needs {needed} bytes, {needed - 1} available",
+        )
+
+    def test_etdump_converts_to_chrome_trace(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        etdump = tmp / "mlp.etdp"
+        result = run_runner(
+            f"--model_path={program('mlp.pte')}",
+            "--num_inferences=2",
+            f"--etdump_path={etdump}",
+        )
+        self.assert_ok(result)
+        self.assertGreater(etdump.stat().st_size, 0)
+        for etrecord in (None, program("mlp_etrecord.bin")):
+            trace = etdump_to_chrome_trace.build_trace(etdump, etrecord)
+            json.loads(json.dumps(trace))
+            ops = [
+                e
+                for e in trace["traceEvents"]
+                if e["ph"] == "X" and e["name"].startswith("native_call_")
+            ]
+            self.assertTrue(ops, msg="no operator events")
+            self.assertEqual({e["args"]["run"] for e in ops}, {0, 1})
+            self.assertTrue(all(e["dur"] >= 0 and e["ts"] >= 0 for e in ops))
+            if etrecord is not None:
+                self.assertTrue(any("stack_traces" in e["args"] for e in ops))
+
+    # --- bundled programs -------------------------------------------------
+
+    def test_bpte_is_reported_as_unsupported(self) -> None:
+        self.assert_error(
+            run_runner(f"--model_path={program('add.bpte')}"),
+            EXIT_UNSUPPORTED,
+            r"file identifier 'BP08'.*not supported by this build.*bundled_program",
+        )
+
+    def test_unbundled_bpte_verifies(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        (line,) = bpte_unbundle.unbundle(program("add.bpte"), tmp)
+        method, *case_flags = line.split(" ")
+        result = run_runner(
+            f"--model_path={tmp / 'program.pte'}", f"--method={method}", *case_flags
+        )
+        self.assert_ok(result)
+        self.assertRegex(result.stdout, r"(?m)^output 0: PASS ")
+
+        expected = tmp / method / "case_0" / "expected_output_0.bin"
+        values = np.fromfile(expected, dtype=np.float32)
+        values[3] += 0.5
+        values.tofile(expected)
+        result = run_runner(
+            f"--model_path={tmp / 'program.pte'}", f"--method={method}", *case_flags
+        )
+        self.assertRegex(
+            result.stdout, r"(?m)^output 0: FAIL \(1 of 6 values differ, first at 3: "
+        )
+        self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
+
+    # --- errors -----------------------------------------------------------
+
+    def test_truncated_program(self) -> None:
+        data = program("mlp.pte").read_bytes()
+        for fraction in (0.1, 0.5, 0.95):
+            with self.subTest(fraction=fraction):
+                path = pathlib.Path(self.create_tempdir().full_path) / "truncated.pte"
+                path.write_bytes(data[: int(len(data) * fraction)])
+                self.assert_error(
+                    run_runner(f"--model_path={path}"),
+                    EXIT_INVALID_PROGRAM,
+                    r"corrupt, truncated",
+                )
+
+    def test_random_bytes(self) -> None:
+        path = pathlib.Path(self.create_tempdir().full_path) / "random.pte"
+        path.write_bytes(np.random.default_rng(0).bytes(4096))
+        self.assert_error(
+            run_runner(f"--model_path={path}"),
+            EXIT_INVALID_PROGRAM,
+            r"not an ExecuTorch program",
+        )
+
+    def test_random_bytes_with_program_identifier(self) -> None:
+        data = bytearray(np.random.default_rng(1).bytes(4096))
+        data[4:8] = b"ET12"
+        path = pathlib.Path(self.create_tempdir().full_path) / "random.pte"
+        path.write_bytes(bytes(data))
+        self.assert_error(
+            run_runner(f"--model_path={path}"),
+            EXIT_INVALID_PROGRAM,
+            r"cannot load program",
+        )
+
+    def test_tiny_file(self) -> None:
+        path = pathlib.Path(self.create_tempdir().full_path) / "tiny.pte"
+        path.write_bytes(b"ET")
+        self.assert_error(
+            run_runner(f"--model_path={path}"), EXIT_INVALID_PROGRAM, r"too short"
+        )
+
+    def test_missing_model_file(self) -> None:
+        self.assert_error(
+            run_runner("--model_path=/nonexistent/x.pte"),
+            EXIT_IO,
+            r"cannot open model file",
+        )
+
+    def test_missing_operator(self) -> None:
+        self.assert_error(
+            run_runner(f"--model_path={program('add_missing_op.pte')}"),
+            EXIT_MISSING_OPERATOR,
+            r"missing operator.*aten::ad0\.out",
+        )
+
+    def test_wrong_input_file_size(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        (tmp / "a.bin").write_bytes(bytes(24))
+        (tmp / "b.bin").write_bytes(bytes(20))
+        self.assert_error(
+            run_runner(
+                f"--model_path={program('add.pte')}",
+                f"--input_files={tmp / 'a.bin'},{tmp / 'b.bin'}",
+            ),
+            EXIT_BAD_INPUT,
+            r"input file '.*b\.bin' has 20 bytes, but input 1 \(Float\[2, 3\]\) needs 24 bytes",
+        )
+
+    def test_wrong_number_of_input_files(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        (tmp / "a.bin").write_bytes(bytes(24))
+        self.assert_error(
+            run_runner(
+                f"--model_path={program('add.pte')}", f"--input_files={tmp / 'a.bin'}"
+            ),
+            EXIT_BAD_INPUT,
+            r"has 1 file\(s\), but method 'forward' has 2 input\(s\)",
+        )
+
+    def test_unknown_method(self) -> None:
+        self.assert_error(
+            run_runner(f"--model_path={program('add.pte')}", "--method=backward"),
+            EXIT_USAGE,
+            r"no method 'backward'.*it has: forward",
+        )
+
+    def test_bad_flags(self) -> None:
+        self.assert_error(
+            run_runner("--model_path=x.pte", "--num_inferences=0"),
+            EXIT_USAGE,
+            r"--num_inferences",
+        )
+        self.assert_error(
+            run_runner("--model_path=x.pte", "--bogus=1"),
+            EXIT_USAGE,
+            r"unknown flag --bogus",
+        )
+        self.assert_error(run_runner(), EXIT_USAGE, r"--model_path is required")
+        help_run = run_runner("--help")
+        self.assertEqual(help_run.returncode, 0)
+        self.assertIn("Exit codes:", help_run.stdout)
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -1,0 +1,85 @@
+"""Splits a bundled program (.bpte) into what executor_runner can verify.
+
+The executorch wheel ships no C++ bundled-program runtime, schema header or
+flatbuffers headers, so executor_runner cannot read a .bpte itself. This tool
+uses executorch's Python deserializer instead and writes, into --output_dir:
+
+  program.pte
+  <method>/case_<k>/input_<i>.bin            raw tensor bytes (or 8-byte int64 /
+  <method>/case_<k>/expected_output_<i>.bin  float64, 1-byte bool scalars)
+  manifest.txt   one line per test case: method, input files, expected files
+
+Then: executor_runner --model_path=program.pte --method=<method>
+      --input_files=<inputs> --expected_outputs=<expected>
+"""
+
+from __future__ import annotations
+
+import pathlib
+import struct
+
+from absl import app, flags
+from executorch.devtools.bundled_program.schema import (  # type: ignore[import-untyped]
+    bundled_program_schema as schema,
+)
+from executorch.devtools.bundled_program.serialize import (  # type: ignore[import-untyped]
+    deserialize_from_flatbuffer_to_bundled_program,
+)
+
+_BPTE = flags.DEFINE_string("bpte", None, "The bundled program (required).")
+_OUTPUT_DIR = flags.DEFINE_string(
+    "output_dir", None, "Where to write the files (required)."
+)
+
+
+def value_bytes(value: schema.Value) -> bytes:
+    """The raw bytes executor_runner reads or writes for one EValue."""
+    val = value.val
+    if isinstance(val, schema.Tensor):
+        return bytes(val.data)
+    if isinstance(val, schema.Bool):
+        return struct.pack("<?", val.bool_val)
+    if isinstance(val, schema.Int):
+        return struct.pack("<q", val.int_val)
+    if isinstance(val, schema.Double):
+        return struct.pack("<d", val.double_val)
+    raise ValueError(f"unsupported bundled value {type(val).__name__}")
+
+
+def unbundle(bpte: pathlib.Path, out: pathlib.Path) -> list[str]:
+    """Writes the program and the test cases; returns the manifest lines."""
+    bundled = deserialize_from_flatbuffer_to_bundled_program(bpte.read_bytes())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "program.pte").write_bytes(bytes(bundled.program))
+    lines: list[str] = []
+    for suite in bundled.method_test_suites:
+        for k, case in enumerate(suite.test_cases):
+            case_dir = out / suite.method_name / f"case_{k}"
+            case_dir.mkdir(parents=True, exist_ok=True)
+            groups: dict[str, list[str]] = {"input": [], "expected_output": []}
+            for kind, values in (
+                ("input", case.inputs),
+                ("expected_output", case.expected_outputs),
+            ):
+                for i, value in enumerate(values):
+                    path = case_dir / f"{kind}_{i}.bin"
+                    path.write_bytes(value_bytes(value))
+                    groups[kind].append(str(path))
+            lines.append(
+                f"{suite.method_name} --input_files={','.join(groups['input'])}"
+                f" --expected_outputs={','.join(groups['expected_output'])}"
+            )
+    (out / "manifest.txt").write_text("".join(line + "\n" for line in lines))
+    return lines
+
+
+def main(argv: list[str]) -> None:
+    del argv
+    if not _BPTE.value or not _OUTPUT_DIR.value:
+        raise app.UsageError("--bpte and --output_dir are required")
+    for line in unbundle(pathlib.Path(_BPTE.value), pathlib.Path(_OUTPUT_DIR.value)):
+        print(line)
+
+
+if __name__ == "__main__":
+    app.run(main)
