@@ -33,9 +33,11 @@ def _arm_compile_impl(ctx):
     if ctx.file.vela_config:
         args.add("--vela_config", ctx.file.vela_config)
         inputs.append(ctx.file.vela_config)
-    if ctx.file.weights:
-        args.add("--weights", ctx.file.weights)
-        inputs.append(ctx.file.weights)
+    if len(ctx.files.weights) > 1:
+        fail("%s: weights must be one state_dict file, got %s" % (ctx.label, ctx.files.weights))
+    if ctx.files.weights:
+        args.add("--weights", ctx.files.weights[0])
+        inputs.append(ctx.files.weights[0])
 
     ctx.actions.run(
         executable = ctx.executable._compiler,
@@ -72,7 +74,10 @@ arm_compile = rule(
         "system_config": attr.string(doc = "Vela system config; empty for the target's default."),
         "memory_mode": attr.string(doc = "Vela memory mode; empty for the target's default."),
         "vela_config": attr.label(allow_single_file = [".ini"], doc = "A vela.ini replacing ExecuTorch's."),
-        "weights": attr.label(allow_single_file = True, doc = "A local state_dict for the model."),
+        "weights": attr.label(
+            allow_files = True,
+            doc = "A local state_dict for the model (none: seeded weights), e.g. a label_flag.",
+        ),
         "_compiler": attr.label(
             default = "//backend:compile",
             executable = True,

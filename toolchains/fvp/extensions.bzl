@@ -92,6 +92,8 @@ fvp_availability(
     available = {available},
 )
 
+exports_files(["STATUS"])
+
 filegroup(
     name = "binaries",
     srcs = {binaries},
