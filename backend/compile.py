@@ -1,29 +1,48 @@
 """Ahead-of-time compiler: a model from backend/models.py to an ExecuTorch program for Arm.
 
-export → (quantize) → partition and lower through ExecuTorch's Arm backend
+export → (int8 quantize) → partition and lower with ExecuTorch's Arm backend
 (TOSA, then Vela for Ethos-U or the model converter for VGF) → .pte/.bpte, plus
-a JSON report of what was delegated, Vela's own performance and memory
-estimates, and the versions that produced the program.
+a JSON report: what was delegated, Vela's own performance and memory estimates,
+and the versions that produced the program.
+
+Vela's numbers come from the summary CSV Vela itself writes for every
+delegated partition, `<vela dir>/output/out_summary_<system_config>.csv`
+(columns cycles_npu, cycles_sram_access, cycles_dram_access,
+cycles_on_chip_flash_access, cycles_off_chip_flash_access, cycles_total,
+core_clock, sram/dram/on_chip_flash/off_chip_flash_memory_used in KiB). ExecuTorch
+keeps none of them, so the call from ExecuTorch's Ethos-U backend into Vela is
+wrapped (`_VelaRuns`): each partition's Vela run gets a directory of ours, and
+the exact TOSA flatbuffer handed to Vela is kept as an intermediate. That also
+keeps the intermediates path out of the compile spec, which ExecuTorch would
+otherwise embed in the .pte, so the program's bytes do not depend on it.
 
 Usage:
-  compile --model=add --target=ethos-u55-128 --output=add.pte --report=add.json
+  compile --model=add --target=ethos-u55-128 --output=add.pte \
+      [--report=add.json] [--intermediates=DIR] [--bundleio --output=add.bpte] \
+      [--[no]quantize] [--system_config=NAME] [--memory_mode=NAME] \
+      [--vela_config=vela.ini] [--weights=state_dict.pt]
 """
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import csv
 import hashlib
 import importlib.metadata
+import io
 import json
+import logging
 import os
 import pathlib
+import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from absl import app, flags
 
@@ -31,284 +50,506 @@ from backend import models
 
 EXIT_USAGE = 2
 
+# ExecuTorch's default Vela configuration file, as Vela resolves it (relative to
+# ethosu/config_files/ in the ethos-u-vela package).
+DEFAULT_VELA_CONFIG = "Arm/vela.ini"
+
 
 @dataclass(frozen=True)
 class Target:
-    """Everything the compiler needs to know about a target, declared once."""
+    """Everything the compiler needs to know about one target, declared once in TARGETS."""
 
-    kind: str  # "ethos-u", "tosa" or "vgf"
+    kind: Literal["ethos-u", "tosa", "vgf"]
     quantize_by_default: bool
     can_quantize: bool = True
+    npu_config: str | None = None  # Vela --accelerator-config
+    system_config: str | None = None  # default Vela system config (ExecuTorch's default)
+    memory_mode: str | None = None  # default Vela memory mode (ExecuTorch's default)
 
 
-def _targets() -> dict[str, Target]:
-    table = {f"ethos-u55-{macs}": Target("ethos-u", True) for macs in (32, 64, 128, 256)}
-    table |= {f"ethos-u85-{macs}": Target("ethos-u", True) for macs in (128, 256, 512, 1024, 2048)}
-    table["TOSA-1.0+INT"] = Target("tosa", True)
-    table["TOSA-1.0+FP"] = Target("tosa", False, can_quantize=False)
-    table["vgf"] = Target("vgf", True)
-    return table
-
-
-TARGETS = _targets()
+# The one per-target table. System config and memory mode defaults are the ones
+# EthosUCompileSpec picks when none is given (executorch 1.5.1,
+# EthosUCompileSpec._default_system_config_and_memory_mode); we pass them
+# explicitly so the table, not a library default, decides.
+_U55, _U55_MEMORY = "Ethos_U55_High_End_Embedded", "Shared_Sram"
+_U85, _U85_MEMORY = "Ethos_U85_SYS_DRAM_Mid", "Sram_Only"
+TARGETS: dict[str, Target] = {
+    # name: Target(kind, quantize by default, can quantize, NPU config, system config, memory mode)
+    "ethos-u55-32": Target("ethos-u", True, True, "ethos-u55-32", _U55, _U55_MEMORY),
+    "ethos-u55-64": Target("ethos-u", True, True, "ethos-u55-64", _U55, _U55_MEMORY),
+    "ethos-u55-128": Target("ethos-u", True, True, "ethos-u55-128", _U55, _U55_MEMORY),
+    "ethos-u55-256": Target("ethos-u", True, True, "ethos-u55-256", _U55, _U55_MEMORY),
+    "ethos-u85-128": Target("ethos-u", True, True, "ethos-u85-128", _U85, _U85_MEMORY),
+    "ethos-u85-256": Target("ethos-u", True, True, "ethos-u85-256", _U85, _U85_MEMORY),
+    "ethos-u85-512": Target("ethos-u", True, True, "ethos-u85-512", _U85, _U85_MEMORY),
+    "ethos-u85-1024": Target("ethos-u", True, True, "ethos-u85-1024", _U85, _U85_MEMORY),
+    "ethos-u85-2048": Target("ethos-u", True, True, "ethos-u85-2048", _U85, _U85_MEMORY),
+    "TOSA-1.0+INT": Target("tosa", True),
+    "TOSA-1.0+FP": Target("tosa", False, can_quantize=False),
+    # VGF lowers through TOSA-1.0+INT when quantized, TOSA-1.0+FP otherwise.
+    "vgf": Target("vgf", True),
+}
 
 _MODEL = flags.DEFINE_string("model", None, "Model name from backend/models.py.")
 _TARGET = flags.DEFINE_string("target", None, f"One of: {', '.join(TARGETS)}.")
-_QUANTIZE = flags.DEFINE_boolean(
-    "quantize", None, "Quantize to int8 (default: yes, except for TOSA-1.0+FP)."
-)
-_BUNDLEIO = flags.DEFINE_boolean(
-    "bundleio", False, "Write a .bpte bundling the example inputs and reference outputs."
-)
+_QUANTIZE = flags.DEFINE_boolean("quantize", None, "Quantize to int8 (default: yes, except for TOSA-1.0+FP).")
+_BUNDLEIO = flags.DEFINE_boolean("bundleio", False, "Write a .bpte bundling the example inputs and reference outputs.")
 _OUTPUT = flags.DEFINE_string("output", None, "Path of the .pte (or .bpte with --bundleio).")
 _REPORT = flags.DEFINE_string("report", None, "Path of the JSON report.")
 _INTERMEDIATES = flags.DEFINE_string(
-    "intermediates", None, "Directory for TOSA flatbuffers handed to Vela and other intermediates."
+    "intermediates", None, "Directory for the TOSA flatbuffers, Vela's outputs and numerics data."
 )
-_SYSTEM_CONFIG = flags.DEFINE_string("system_config", None, "Vela system config (Ethos-U).")
-_MEMORY_MODE = flags.DEFINE_string("memory_mode", None, "Vela memory mode (Ethos-U).")
-_VELA_CONFIG = flags.DEFINE_string("vela_config", None, "A vela.ini to use instead of ExecuTorch's.")
+_SYSTEM_CONFIG = flags.DEFINE_string("system_config", None, "Vela system config (Ethos-U; default per target).")
+_MEMORY_MODE = flags.DEFINE_string("memory_mode", None, "Vela memory mode (Ethos-U; default per target).")
+_VELA_CONFIG = flags.DEFINE_string(
+    "vela_config", None, "A vela.ini to use instead of ExecuTorch's (ethos-u-vela's Arm/vela.ini)."
+)
 _WEIGHTS = flags.DEFINE_string("weights", None, "A local state_dict file for the model.")
 
 
 class UsageError(Exception):
-    """Bad input from the user: one line, exit status 2."""
+    """Bad input from the user: one line on stderr, exit status 2."""
 
 
-def default_vela_ini() -> pathlib.Path:
-    """The vela.ini ExecuTorch uses by default ("Arm/vela.ini" inside the Vela package)."""
-    import ethosu  # noqa: PLC0415 (only Ethos-U compiles need Vela)
+@dataclass(frozen=True)
+class Options:
+    """One compile, fully resolved (defaults applied, paths checked)."""
 
-    # ethosu is a namespace package: no __file__, one search path.
-    return pathlib.Path(next(iter(ethosu.__path__))) / "config_files" / "Arm" / "vela.ini"
+    model: str
+    target: str
+    quantize: bool
+    output: pathlib.Path
+    intermediates: pathlib.Path | None = None
+    weights: pathlib.Path | None = None
+    bundleio: bool = False
+    system_config: str | None = None
+    memory_mode: str | None = None
+    vela_config: str = DEFAULT_VELA_CONFIG  # as passed to Vela
+
+
+def vela_config_path(vela_config: str) -> pathlib.Path:
+    """The file Vela reads for --config=vela_config."""
+    if vela_config == DEFAULT_VELA_CONFIG:
+        from ethosu.vela import architecture_features
+
+        return pathlib.Path(architecture_features.CONFIG_FILES_PATH, vela_config)
+    return pathlib.Path(vela_config)
+
+
+def _vela_config_argument(path: str) -> str:
+    """A user's vela.ini path as Vela must see it.
+
+    Vela reads a relative path of exactly two parts ("dir/x.ini") as a file in
+    its own config_files/; a leading "./" makes it a path. The path stays
+    relative so that the flag ExecuTorch embeds in the .pte does not depend on
+    the working directory (e.g. Bazel's sandbox).
+    """
+    if os.path.isabs(path) or path.startswith("."):
+        return path
+    return "./" + path
+
+
+def _ini_sections(path: pathlib.Path) -> set[str]:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.read(path)
+    return set(parser.sections())
 
 
 def versions() -> dict[str, str]:
-    return {
-        name: importlib.metadata.version(name)
-        for name in ("torch", "executorch", "ethos-u-vela", "tosa-tools")
-    }
+    return {name: importlib.metadata.version(name) for name in ("torch", "executorch", "ethos-u-vela", "tosa-tools")}
 
 
-def _compile_spec(target: str, intermediates: pathlib.Path) -> Any:
-    kind = TARGETS[target].kind
-    if kind == "ethos-u":
-        from executorch.backends.arm.ethosu import EthosUCompileSpec  # noqa: PLC0415
+def _compile_spec(options: Options) -> Any:
+    target = TARGETS[options.target]
+    if target.kind == "ethos-u":
+        from executorch.backends.arm.ethosu import EthosUCompileSpec
 
-        spec: Any = EthosUCompileSpec(
-            target,
-            system_config=_SYSTEM_CONFIG.value,
-            memory_mode=_MEMORY_MODE.value,
-            config_ini=_VELA_CONFIG.value,
+        return EthosUCompileSpec(
+            target.npu_config,
+            system_config=options.system_config,
+            memory_mode=options.memory_mode,
+            config_ini=options.vela_config,
         )
-    else:
-        from executorch.backends.arm.tosa import TosaSpecification  # noqa: PLC0415
+    from executorch.backends.arm.tosa import TosaSpecification
 
-        if kind == "tosa":
-            from executorch.backends.arm.tosa.compile_spec import TosaCompileSpec  # noqa: PLC0415
+    if target.kind == "tosa":
+        from executorch.backends.arm.tosa.compile_spec import (
+            TosaCompileSpec,
+        )
 
-            spec = TosaCompileSpec(TosaSpecification.create_from_string(target))
-        else:
-            from executorch.backends.arm.vgf import VgfCompileSpec  # noqa: PLC0415
+        return TosaCompileSpec(TosaSpecification.create_from_string(options.target))
+    from executorch.backends.arm.vgf import VgfCompileSpec
 
-            tosa = "TOSA-1.0+INT" if _quantize(target) else "TOSA-1.0+FP"
-            spec = VgfCompileSpec(TosaSpecification.create_from_string(tosa))
-    spec.dump_intermediate_artifacts_to(str(intermediates))
+    tosa = "TOSA-1.0+INT" if options.quantize else "TOSA-1.0+FP"
+    spec = VgfCompileSpec(TosaSpecification.create_from_string(tosa))
+    if options.intermediates is not None:
+        # The VGF delegate holds VGF, not TOSA: only ExecuTorch's own dump keeps
+        # the TOSA. It embeds this path in the .pte.
+        spec.dump_intermediate_artifacts_to(str(options.intermediates))
     return spec
 
 
-def _quantize(target: str) -> bool:
-    quantize = TARGETS[target].quantize_by_default if _QUANTIZE.value is None else _QUANTIZE.value
-    if quantize and not TARGETS[target].can_quantize:
-        raise UsageError(f"target {target} is floating point; drop --quantize")
-    return bool(quantize)
+@dataclass
+class VelaRun:
+    """One Vela invocation: its input TOSA, its output stream and its summary CSV row."""
+
+    tosa: bytes
+    processed_bytes: bytes
+    summary: dict[str, str]
+    directory: pathlib.Path
 
 
-@contextlib.contextmanager
-def _capture_vela_summaries(summaries: list[dict[str, str]]) -> Iterator[None]:
-    """Collects the summary CSV Vela writes for each delegated partition.
+@dataclass
+class _VelaRuns:
+    """Records every Vela run of ExecuTorch's Ethos-U backend during lowering.
 
-    ExecuTorch runs Vela in-process inside its intermediates directory and keeps
-    none of Vela's estimates; each partition's run overwrites output/, so the
-    summary is read right after each call.
+    ExecuTorch calls arm_vela.vela_compile once per delegated partition and
+    discards Vela's output directory. The wrapper runs the same call (same
+    flags, same TOSA bytes) in a directory of ours, with
+    --verbose-performance added so Vela also writes its per-layer CSV (an
+    output-only flag), and captures Vela's console summary into vela.log.
     """
-    from executorch.backends.arm.ethosu import backend  # noqa: PLC0415
 
-    original = backend.vela_compile
+    workdir: pathlib.Path
+    runs: list[VelaRun] = field(default_factory=list)
 
-    def vela_compile(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        output = pathlib.Path(kwargs["intermediate_path"]) / "output"
-        for csv_path in sorted(output.glob("*_summary_*.csv")):
-            with csv_path.open(newline="") as stream:
-                summaries.extend(csv.DictReader(stream))
-        return result
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[None]:
+        from executorch.backends.arm.ethosu import backend
 
-    backend.vela_compile = vela_compile
-    try:
-        yield
-    finally:
-        backend.vela_compile = original
+        original = backend.vela_compile
+
+        def vela_compile(tosa_flatbuffer: bytes, args: list[str], *rest: Any, **kwargs: Any) -> Any:
+            directory = self.workdir / f"vela_run{len(self.runs)}"
+            directory.mkdir(parents=True)
+            kwargs["intermediate_path"] = str(directory)
+            kwargs["verbose"] = False
+            console = io.StringIO()
+            with contextlib.redirect_stdout(console):
+                result = original(tosa_flatbuffer, [*args, "--verbose-performance"], *rest, **kwargs)
+            (directory / "vela.log").write_text(console.getvalue())
+            summaries = sorted((directory / "output").glob("*_summary_*.csv"))
+            if len(summaries) != 1:
+                raise RuntimeError(f"expected one Vela summary CSV in {directory}/output, got {summaries}")
+            with summaries[0].open(newline="") as stream:
+                rows = list(csv.DictReader(stream))
+            self.runs.append(VelaRun(tosa_flatbuffer, result.processed_bytes, rows[0], directory))
+            return result
+
+        backend.vela_compile = vela_compile
+        try:
+            yield
+        finally:
+            backend.vela_compile = original
 
 
 def _number(row: dict[str, str], column: str) -> float:
-    value = row.get(column, "")
-    return float(value) if value not in ("", None) else 0.0
+    value = row.get(column)
+    if value in (None, ""):
+        raise KeyError(f"Vela summary has no column {column!r}")
+    return float(value)
 
 
-def vela_estimates(summaries: list[dict[str, str]], vela_ini: pathlib.Path) -> dict[str, Any]:
-    """Sums Vela's per-partition summary rows (columns as Vela 5.1 names them)."""
-    cycles = {
-        "npu_cycles": "cycles_npu",
-        "sram_access_cycles": "cycles_sram_access",
-        "dram_access_cycles": "cycles_dram_access",
-        "on_chip_flash_access_cycles": "cycles_on_chip_flash_access",
-        "off_chip_flash_access_cycles": "cycles_off_chip_flash_access",
-        "total_cycles": "cycles_total",
-    }
-    estimates: dict[str, Any] = {
-        key: int(sum(_number(row, column) for row in summaries)) for key, column in cycles.items()
-    }
-    clock = _number(summaries[0], "core_clock") if summaries else 0.0
-    # Vela reports memory use in KiB.
-    for key, column in (
-        ("sram_bytes", "sram_memory_used"),
-        ("dram_bytes", "dram_memory_used"),
-        ("flash_bytes", "off_chip_flash_memory_used"),
-        ("on_chip_flash_bytes", "on_chip_flash_memory_used"),
-    ):
-        estimates[key] = int(sum(_number(row, column) for row in summaries) * 1024)
-    estimates["core_clock_hz"] = int(clock)
-    estimates["inference_seconds"] = estimates["total_cycles"] / clock if clock else None
-    estimates["system_config"] = summaries[0].get("system_config") if summaries else None
-    estimates["memory_mode"] = summaries[0].get("memory_mode") if summaries else None
-    estimates["accelerator"] = summaries[0].get("accelerator_configuration") if summaries else None
-    estimates["vela_ini_sha256"] = hashlib.sha256(vela_ini.read_bytes()).hexdigest()
-    estimates["summary_source"] = "Vela <network>_summary_<system_config>.csv, summed over partitions"
+# Report key → Vela summary CSV column (Vela 5.x, stats_writer.write_summary_metrics_csv_common).
+_VELA_CYCLES = {
+    "npu_cycles": "cycles_npu",
+    "sram_access_cycles": "cycles_sram_access",
+    "dram_access_cycles": "cycles_dram_access",
+    "on_chip_flash_access_cycles": "cycles_on_chip_flash_access",
+    "off_chip_flash_access_cycles": "cycles_off_chip_flash_access",
+    "total_cycles": "cycles_total",
+}
+# Memory use, which Vela writes in KiB.
+_VELA_MEMORY_KIB = {
+    "sram_bytes": "sram_memory_used",
+    "dram_bytes": "dram_memory_used",
+    "on_chip_flash_bytes": "on_chip_flash_memory_used",
+    "off_chip_flash_bytes": "off_chip_flash_memory_used",
+}
+
+
+def vela_partition_estimates(row: dict[str, str]) -> dict[str, Any]:
+    """One partition's numbers from its Vela summary CSV row."""
+    estimates: dict[str, Any] = {key: int(_number(row, col)) for key, col in _VELA_CYCLES.items()}
+    estimates |= {key: round(_number(row, col) * 1024) for key, col in _VELA_MEMORY_KIB.items()}
+    estimates["core_clock_hz"] = int(_number(row, "core_clock"))
+    estimates["weights_storage_area"] = row.get("weights_storage_area")
+    estimates["feature_map_storage_area"] = row.get("feature_map_storage_area")
     return estimates
 
 
-def _qparams(node: Any) -> dict[str, Any] | None:
-    """Scale, zero point and dtype of a quantize/dequantize_per_tensor node, else None."""
-    name = str(getattr(node, "target", ""))
-    if "quantize_per_tensor" not in name:
-        return None
-    _, scale, zero_point, _, _, dtype = node.args[:6]
-    return {"scale": float(scale), "zero_point": int(zero_point), "dtype": str(dtype).removeprefix("torch.")}
+def vela_estimates(runs: Sequence[dict[str, str]], vela_config: str) -> dict[str, Any]:
+    """The report's vela section: per-partition numbers and their sums.
 
-
-def delegate_io(graph_module: Any) -> list[dict[str, list[dict[str, Any] | None]]]:
-    """For each delegated partition, how the CPU (de)quantizes its inputs and outputs.
-
-    The numerics test feeds the TOSA graph exactly what the lowered program's
-    CPU quantize ops would, and dequantizes its outputs the same way.
+    Partitions run one after another and each keeps its own scratch and
+    weights, so cycles and memory are summed. flash_bytes is everything
+    outside SRAM (DRAM + on-chip + off-chip flash), where Vela places
+    read-only data when the memory mode does not keep it in SRAM.
     """
+    partitions = [vela_partition_estimates(row) for row in runs]
+    clocks = {p["core_clock_hz"] for p in partitions}
+    if len(clocks) > 1:
+        raise RuntimeError(f"partitions compiled for different clocks: {sorted(clocks)}")
+    clock = clocks.pop() if clocks else None
+    totals: dict[str, Any] = {key: sum(p[key] for p in partitions) for key in [*_VELA_CYCLES, *_VELA_MEMORY_KIB]}
+    totals["flash_bytes"] = totals["dram_bytes"] + totals["on_chip_flash_bytes"] + totals["off_chip_flash_bytes"]
+    first = runs[0] if runs else {}
+    return {
+        **totals,
+        "core_clock_hz": clock,
+        "inference_seconds": totals["total_cycles"] / clock if clock else None,
+        "accelerator": first.get("accelerator_configuration"),
+        "system_config": first.get("system_config"),
+        "memory_mode": first.get("memory_mode"),
+        "vela_config": vela_config,
+        "vela_ini_sha256": hashlib.sha256(vela_config_path(vela_config).read_bytes()).hexdigest(),
+        "partitions": partitions,
+        "source": "out_summary_<system_config>.csv written by Vela for each partition",
+    }
+
+
+def op_name(target: Any) -> str:
+    """'namespace::op.overload' for ATen/edge ops; the function name otherwise."""
+    import torch
+
+    overload = getattr(target, "_op", target)  # an edge op wraps the ATen overload
+    if isinstance(overload, torch._ops.OpOverload):
+        return str(overload.name())  # type: ignore[no-untyped-call]
+    return str(getattr(target, "__name__", target))
+
+
+def _qparams(node: Any) -> dict[str, Any] | None:
+    """The parameters of a CPU quantize/dequantize_per_tensor node, else None."""
+    if "quantize_per_tensor" not in op_name(getattr(node, "target", None)):
+        return None
+    _, scale, zero_point, quant_min, quant_max, dtype = node.args[:6]
+    return {
+        "scale": float(scale),
+        "zero_point": int(zero_point),
+        "quant_min": int(quant_min),
+        "quant_max": int(quant_max),
+        "dtype": str(dtype).removeprefix("torch."),
+    }
+
+
+def _dim_order(node: Any) -> list[int] | None:
+    """The memory order of a node's tensor: the TOSA graph takes and gives tensors in it."""
+    value = node.meta.get("val")
+    return [int(d) for d in value.dim_order()] if hasattr(value, "dim_order") else None
+
+
+@dataclass
+class Partition:
+    """One delegated partition of the lowered program."""
+
+    lowered: Any  # executorch.exir.lowered_backend_module.LoweredBackendModule
+    io: dict[str, Any]  # delegate_io.json entry, see delegate_io()
+    vela: VelaRun | None = None
+
+
+def delegate_io(exported: Any) -> list[Partition]:
+    """Each delegated partition with how the lowered program feeds it and reads it.
+
+    For every delegate input: the user input it comes from and the CPU
+    quantize op in between (None when it is passed as is); for every output:
+    the program output it becomes and the CPU dequantize op in between. Other
+    CPU ops around a delegate are recorded as source None, which the numerics
+    check refuses rather than guesses.
+    """
+    graph_module = exported.graph_module
+    placeholders = {n.name: n for n in graph_module.graph.nodes if n.op == "placeholder"}
+    user_inputs = [placeholders[name] for name in exported.graph_signature.user_inputs]
+    output_node = next(n for n in graph_module.graph.nodes if n.op == "output")
+    program_outputs = list(output_node.args[0])
+
     partitions = []
     for node in graph_module.graph.nodes:
-        if "executorch_call_delegate" not in str(node.target):
+        if node.op != "call_function" or "executorch_call_delegate" not in op_name(node.target):
             continue
-        inputs = [_qparams(arg) for arg in node.args[1:]]
-        outputs: list[dict[str, Any] | None] = []
-        for user in sorted(node.users, key=lambda u: u.args[1] if len(u.args) > 1 else 0):
-            consumers = list(user.users)
-            outputs.append(_qparams(consumers[0]) if len(consumers) == 1 else None)
-        partitions.append({"inputs": inputs, "outputs": outputs})
+        inputs = []
+        for arg in node.args[1:]:
+            q = _qparams(arg)
+            source = arg.args[0] if q else arg
+            index = user_inputs.index(source) if source in user_inputs else None
+            inputs.append({"quantize": q, "user_input": index, "dim_order": _dim_order(arg)})
+        outputs: list[dict[str, Any]] = []
+        getitems = sorted(node.users, key=lambda user: int(user.args[1]))
+        for getitem in getitems:
+            consumers = list(getitem.users)
+            result = getitem
+            q = None
+            if len(consumers) == 1 and _qparams(consumers[0]) is not None:
+                result, q = consumers[0], _qparams(consumers[0])
+            index = program_outputs.index(result) if result in program_outputs else None
+            outputs.append({"dequantize": q, "program_output": index, "dim_order": _dim_order(getitem)})
+        lowered = getattr(graph_module, node.args[0].target)
+        partitions.append(Partition(lowered, {"inputs": inputs, "outputs": outputs}))
     return partitions
 
 
-def _write_numerics_reference(
-    intermediates: pathlib.Path, graph_module: Any, reference_outputs: Any, torch: Any
+def delegated_operators(partitions: Sequence[Partition]) -> dict[str, int]:
+    """Operators inside the delegated partitions (the edge graphs handed to the backend)."""
+    counts: Counter[str] = Counter()
+    for partition in partitions:
+        for node in partition.lowered.original_module.graph_module.graph.nodes:
+            # getitem only unpacks multi-output ops; it is not an operator.
+            if node.op == "call_function" and op_name(node.target) != "getitem":
+                counts[op_name(node.target)] += 1
+    return dict(counts)
+
+
+def cpu_operators(program: Any) -> dict[str, int]:
+    """Kernel calls left to the CPU in the final ExecuTorch program."""
+    counts: Counter[str] = Counter()
+    for plan in program.executorch_program.execution_plan:
+        for chain in plan.chains:
+            for instruction in chain.instructions:
+                op_index = getattr(instruction.instr_args, "op_index", None)
+                if op_index is not None:  # a KernelCall; delegate calls have delegate_index
+                    operator = plan.operators[op_index]
+                    counts[f"{operator.name}.{operator.overload}" if operator.overload else operator.name] += 1
+    return dict(counts)
+
+
+def _match_vela_runs(partitions: Sequence[Partition], runs: Sequence[VelaRun]) -> None:
+    """Pairs each partition with the Vela run that produced its delegate blob."""
+    remaining = list(runs)
+    for partition in partitions:
+        match = next((r for r in remaining if r.processed_bytes == partition.lowered.processed_bytes), None)
+        if match is None:
+            raise RuntimeError("a delegated partition has no matching Vela run")
+        remaining.remove(match)
+        partition.vela = match
+    if remaining:
+        raise RuntimeError(f"{len(remaining)} Vela runs belong to no delegated partition")
+
+
+def _write_intermediates(
+    directory: pathlib.Path, tosa_spec: str, partitions: Sequence[Partition], quantized_outputs: Any
 ) -> None:
-    """Saves what the numerics test needs beside the TOSA files: the delegates'
-    I/O quantization and the outputs of the (quantized) PyTorch reference."""
-    (intermediates / "delegate_io.json").write_text(
-        json.dumps(delegate_io(graph_module), indent=2, sort_keys=True) + "\n"
-    )
-    outputs = reference_outputs if isinstance(reference_outputs, (tuple, list)) else [reference_outputs]
-    torch.save([o.detach() for o in outputs], intermediates / "reference_outputs.pt")
+    """The exact TOSA of each partition, its I/O quantization and the reference outputs.
+
+    output_tag<i>_<tosa spec>.tosa follows ExecuTorch's own naming; i is the
+    partition's position in the program. For Ethos-U it is the flatbuffer Vela
+    compiled; for TOSA targets it is the delegate blob itself.
+    """
+    import torch
+
+    directory.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for index, partition in enumerate(partitions):
+        name = f"output_tag{index}_{tosa_spec}.tosa"
+        if partition.vela is not None:
+            (directory / name).write_bytes(partition.vela.tosa)
+            vela_dir = directory / f"vela_partition{index}"
+            shutil.rmtree(vela_dir, ignore_errors=True)
+            vela_dir.mkdir()
+            for item in [partition.vela.directory / "vela.log", *(partition.vela.directory / "output").glob("*.csv")]:
+                shutil.copy(item, vela_dir / item.name)
+        elif partition.lowered.backend_id == "TOSABackend":
+            (directory / name).write_bytes(partition.lowered.processed_bytes)
+        else:
+            # VGF holds VGF, not TOSA: use ExecuTorch's own dump, assuming its
+            # tag numbers follow the partitions' order as they do in the graph.
+            dumped = sorted(directory.glob(f"output_tag{index}_*.tosa"))
+            name = dumped[0].name if len(dumped) == 1 else ""
+        entries.append({"tosa": name, **partition.io})
+    (directory / "delegate_io.json").write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    outputs = quantized_outputs if isinstance(quantized_outputs, (tuple, list)) else [quantized_outputs]
+    torch.save([o.detach() for o in outputs], directory / "reference_outputs.pt")
 
 
-def compile_model(
-    model_name: str, target: str, output: pathlib.Path, intermediates: pathlib.Path,
-    weights: pathlib.Path | None, bundleio: bool,
-) -> dict[str, Any]:
-    """Compiles and writes the program; returns the report (without file sizes)."""
-    import torch  # noqa: PLC0415 (slow import, after flag validation)
-    from executorch.backends.arm.quantizer import (  # noqa: PLC0415
+def _as_list(outputs: Any) -> list[Any]:
+    return list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+
+
+def compile_model(options: Options) -> dict[str, Any]:
+    """Compiles options.model, writes the program (and intermediates); returns the report."""
+    import torch  # slow: imported after the flags are checked
+    from executorch.backends.arm.quantizer import (
         get_symmetric_quantization_config,
     )
-    from executorch.backends.arm.util._factory import (  # noqa: PLC0415
+    from executorch.backends.arm.util._factory import (
         create_partitioner,
         create_quantizer,
     )
-    from executorch.devtools.backend_debug import get_delegation_info  # noqa: PLC0415
-    from executorch.exir import (  # noqa: PLC0415
+    from executorch.exir import (
         EdgeCompileConfig,
         ExecutorchBackendConfig,
         to_edge_transform_and_lower,
     )
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e  # noqa: PLC0415
+    from torchao.quantization.pt2e.quantize_pt2e import (
+        convert_pt2e,
+        prepare_pt2e,
+    )
 
-    quantize = _quantize(target)
-    module, inputs = models.load_model(model_name, weights)
+    module, inputs = models.load_model(options.model, options.weights)
     exported = torch.export.export(module, inputs)
-    spec = _compile_spec(target, intermediates)
-    reference_module: Any = module
-    if quantize:
+    spec = _compile_spec(options)
+    reference: Any = module
+    if options.quantize:
+        # As ExecuTorch's aot_arm_compiler: symmetric int8, per-channel weights,
+        # calibrated on the example inputs.
         quantizer = create_quantizer(spec)
         quantizer.set_global(get_symmetric_quantization_config(is_per_channel=True))
-        prepared = prepare_pt2e(exported.module(), quantizer)
-        prepared(*inputs)  # calibrate on the example inputs
-        reference_module = convert_pt2e(prepared)
-        exported = torch.export.export(reference_module, inputs)
+        prepared = prepare_pt2e(exported.module(check_guards=False), quantizer)
+        prepared(*inputs)
+        reference = convert_pt2e(prepared)
+        exported = torch.export.export(reference, inputs)
+    with torch.no_grad():
+        reference_outputs = _as_list(reference(*inputs))
 
-    summaries: list[dict[str, str]] = []
-    with _capture_vela_summaries(summaries):
-        edge = to_edge_transform_and_lower(
-            exported,
-            partitioner=[create_partitioner(spec)],
-            compile_config=EdgeCompileConfig(_check_ir_validity=False),
-        )
-    graph_module = edge.exported_program().graph_module
-    delegation = get_delegation_info(graph_module)
-    _write_numerics_reference(intermediates, graph_module, reference_module(*inputs), torch)
-    program = edge.to_executorch(config=ExecutorchBackendConfig(extract_delegate_segments=False))
+    with tempfile.TemporaryDirectory(prefix="vela-") as workdir:
+        vela = _VelaRuns(pathlib.Path(workdir))
+        with vela.recording():
+            edge = to_edge_transform_and_lower(
+                exported,
+                partitioner=[create_partitioner(spec)],
+                compile_config=EdgeCompileConfig(_check_ir_validity=False),
+            )
+        partitions = delegate_io(edge.exported_program())
+        if TARGETS[options.target].kind == "ethos-u":
+            _match_vela_runs(partitions, vela.runs)
+        if options.intermediates is not None:
+            _write_intermediates(options.intermediates, str(spec.tosa_spec), partitions, reference_outputs)
+        # quantize/dequantize stay quantized_decomposed ops (the runtime links
+        # ExecuTorch's quantized kernels), unlike aot_arm_compiler's cortex_m swap.
+        program = edge.to_executorch(config=ExecutorchBackendConfig(extract_delegate_segments=False))
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if bundleio:
-        from executorch.devtools import BundledProgram  # noqa: PLC0415
-        from executorch.devtools.bundled_program.config import (  # noqa: PLC0415
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    if options.bundleio:
+        from executorch.devtools import BundledProgram
+        from executorch.devtools.bundled_program.config import (
             MethodTestCase,
             MethodTestSuite,
         )
-        from executorch.devtools.bundled_program.serialize import (  # noqa: PLC0415
+        from executorch.devtools.bundled_program.serialize import (
             serialize_from_bundled_program_to_flatbuffer,
         )
 
-        expected = reference_module(*inputs)
-        expected_outputs = list(expected) if isinstance(expected, (tuple, list)) else [expected]
+        # Reference outputs are the quantized PyTorch model's, as upstream's
+        # --bundleio: what the program should compute, quantization included.
         suite = MethodTestSuite(
             method_name="forward",
-            test_cases=[MethodTestCase(inputs=list(inputs), expected_outputs=expected_outputs)],
+            test_cases=[MethodTestCase(inputs=list(inputs), expected_outputs=reference_outputs)],
         )
-        output.write_bytes(serialize_from_bundled_program_to_flatbuffer(BundledProgram(program, [suite])))
+        options.output.write_bytes(serialize_from_bundled_program_to_flatbuffer(BundledProgram(program, [suite])))
     else:
-        output.write_bytes(program.buffer)
+        options.output.write_bytes(program.buffer)
 
-    breakdown = delegation.delegation_by_operator.values()
     report: dict[str, Any] = {
-        "model": model_name,
-        "target": target,
-        "quantized": quantize,
-        "delegated_partitions": delegation.num_delegated_subgraphs,
-        "delegated_operators": {b.op_type: b.delegated for b in breakdown if b.delegated},
-        "non_delegated_operators": {b.op_type: b.non_delegated for b in breakdown if b.non_delegated},
+        "model": options.model,
+        "target": options.target,
+        "quantized": options.quantize,
+        "delegated_partitions": len(partitions),
+        "delegated_operators": delegated_operators(partitions),
+        "non_delegated_operators": cpu_operators(program),
+        "program_bytes": options.output.stat().st_size,
         "versions": versions(),
         "vela": None,
     }
-    if TARGETS[target].kind == "ethos-u":
-        vela_ini = pathlib.Path(_VELA_CONFIG.value) if _VELA_CONFIG.value else default_vela_ini()
-        report["vela"] = vela_estimates(summaries, vela_ini)
+    if TARGETS[options.target].kind == "ethos-u":
+        report["vela"] = vela_estimates([p.vela.summary for p in partitions if p.vela is not None], options.vela_config)
     return report
 
 
@@ -318,59 +559,113 @@ def _resolve(path: str) -> pathlib.Path:
     return pathlib.Path(base, path) if base and not os.path.isabs(path) else pathlib.Path(path)
 
 
-def validate() -> tuple[str, str]:
-    if not _MODEL.value:
-        raise UsageError(f"--model is required; valid: {', '.join(sorted(models.MODELS))}")
-    if _MODEL.value not in models.MODELS:
-        raise UsageError(f"unknown model '{_MODEL.value}'; valid: {', '.join(sorted(models.MODELS))}")
-    if not _TARGET.value:
-        raise UsageError(f"--target is required; valid: {', '.join(TARGETS)}")
-    if _TARGET.value not in TARGETS:
-        raise UsageError(f"unknown target '{_TARGET.value}'; valid: {', '.join(TARGETS)}")
-    if not _OUTPUT.value:
-        raise UsageError("--output is required (a .pte, or a .bpte with --bundleio)")
+def options_from_flags() -> Options:
+    """Checks the flags before anything slow happens; raises UsageError."""
+    model, target_name = _MODEL.value, _TARGET.value
+    valid_models, valid_targets = ", ".join(sorted(models.MODELS)), ", ".join(TARGETS)
+    if not model:
+        raise UsageError(f"--model is required; valid: {valid_models}")
+    if model not in models.MODELS:
+        raise UsageError(f"unknown model '{model}'; valid: {valid_models}")
+    if not target_name:
+        raise UsageError(f"--target is required; valid: {valid_targets}")
+    if target_name not in TARGETS:
+        raise UsageError(f"unknown target '{target_name}'; valid: {valid_targets}")
+    target = TARGETS[target_name]
+    quantize = target.quantize_by_default if _QUANTIZE.value is None else bool(_QUANTIZE.value)
+    if quantize and not target.can_quantize:
+        raise UsageError(f"target {target_name} is floating point; drop --quantize")
     suffix = ".bpte" if _BUNDLEIO.value else ".pte"
+    if not _OUTPUT.value:
+        raise UsageError(f"--output is required (a {suffix} file)")
     if not _OUTPUT.value.endswith(suffix):
-        raise UsageError(f"--output must end in {suffix}{' with --bundleio' if _BUNDLEIO.value else ''}")
-    if _WEIGHTS.value and not _resolve(_WEIGHTS.value).is_file():
+        raise UsageError(f"--output must end in {suffix}" + (" with --bundleio" if _BUNDLEIO.value else ""))
+    weights = _resolve(_WEIGHTS.value) if _WEIGHTS.value else None
+    if weights is not None and not weights.is_file():
         raise UsageError(
-            f"weights file {_WEIGHTS.value} not found; pretrained weights are not downloaded "
-            "here, save a state_dict locally and pass its path"
+            f"weights file {_WEIGHTS.value} not found; nothing is downloaded, "
+            "save a state_dict locally and pass its path"
         )
-    if _VELA_CONFIG.value and not _resolve(_VELA_CONFIG.value).is_file():
-        raise UsageError(f"--vela_config {_VELA_CONFIG.value} does not exist")
-    if TARGETS[_TARGET.value].kind != "ethos-u" and (_SYSTEM_CONFIG.value or _MEMORY_MODE.value):
-        raise UsageError("--system_config and --memory_mode apply to Ethos-U targets only")
-    _quantize(_TARGET.value)
-    return _MODEL.value, _TARGET.value
+    if target.kind == "vgf":
+        # The ML SDK wheel installs model-converter beside this interpreter;
+        # build actions run with an empty environment, so no PATH finds it.
+        beside = pathlib.Path(sys.executable).parent / "model-converter"
+        if "MODEL_CONVERTER_PATH" not in os.environ and os.access(beside, os.X_OK):
+            os.environ["MODEL_CONVERTER_PATH"] = str(beside)
+        # The lookup of ExecuTorch's vgf/model_converter.py, without importing
+        # ExecuTorch (which logs warnings) just to say no.
+        converter = os.environ.get("MODEL_CONVERTER_PATH", "")
+        if not os.access(converter, os.X_OK) and not any(
+            shutil.which(name) for name in ("model-converter", "model_converter")
+        ):
+            raise UsageError(
+                "target vgf needs the ML SDK model converter (model-converter on PATH or "
+                "MODEL_CONVERTER_PATH), which is not installed here"
+            )
+    if target.kind != "ethos-u":
+        if _SYSTEM_CONFIG.value or _MEMORY_MODE.value or _VELA_CONFIG.value:
+            raise UsageError("--system_config, --memory_mode and --vela_config apply to Ethos-U targets only")
+        return Options(
+            model,
+            target_name,
+            quantize,
+            _resolve(_OUTPUT.value),
+            _resolve(_INTERMEDIATES.value) if _INTERMEDIATES.value else None,
+            weights,
+            _BUNDLEIO.value,
+        )
+
+    vela_config = DEFAULT_VELA_CONFIG
+    if _VELA_CONFIG.value:
+        vela_config = _vela_config_argument(str(_resolve(_VELA_CONFIG.value)))
+        if not pathlib.Path(vela_config).is_file():
+            raise UsageError(f"--vela_config {_VELA_CONFIG.value} does not exist")
+    system_config = _SYSTEM_CONFIG.value or target.system_config
+    memory_mode = _MEMORY_MODE.value or target.memory_mode
+    sections = _ini_sections(vela_config_path(vela_config))
+    for kind, name in (("System_Config", system_config), ("Memory_Mode", memory_mode)):
+        if f"{kind}.{name}" not in sections:
+            valid = sorted(s.split(".", 1)[1] for s in sections if s.startswith(kind + "."))
+            raise UsageError(f"unknown {kind.lower()} '{name}' in {vela_config}; valid: {', '.join(valid)}")
+    return Options(
+        model,
+        target_name,
+        quantize,
+        _resolve(_OUTPUT.value),
+        _resolve(_INTERMEDIATES.value) if _INTERMEDIATES.value else None,
+        weights,
+        _BUNDLEIO.value,
+        system_config,
+        memory_mode,
+        vela_config,
+    )
 
 
 def main(argv: Sequence[str]) -> None:
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        print(f"error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
     try:
-        model_name, target = validate()
-        output = _resolve(_OUTPUT.value)
-        weights = _resolve(_WEIGHTS.value) if _WEIGHTS.value else None
-        started = time.monotonic()
-        with contextlib.ExitStack() as stack:
-            if _INTERMEDIATES.value:
-                intermediates = _resolve(_INTERMEDIATES.value)
-                intermediates.mkdir(parents=True, exist_ok=True)
-            else:
-                intermediates = pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            report = compile_model(model_name, target, output, intermediates, weights, _BUNDLEIO.value)
-    except (UsageError, models.UnknownModelError, FileNotFoundError) as error:
+        options = options_from_flags()
+    except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
-    report["program_bytes"] = output.stat().st_size
+    # ExecuTorch logs every pass at INFO; keep warnings only.
+    logging.getLogger("executorch").setLevel(logging.WARNING)
+    started = time.monotonic()
+    report = compile_model(options)
     text = json.dumps(report, indent=2, sort_keys=True) + "\n"
     if _REPORT.value:
-        _resolve(_REPORT.value).parent.mkdir(parents=True, exist_ok=True)
-        _resolve(_REPORT.value).write_text(text)
+        report_path = _resolve(_REPORT.value)
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(text)
+    vela = report["vela"]
+    estimate = f", Vela: {vela['total_cycles']} cycles, {vela['sram_bytes']} B SRAM" if vela else ""
+    # Timing goes to stderr only, so the report stays byte-reproducible.
     print(
-        f"compiled {model_name} for {target} in {time.monotonic() - started:.1f} s: "
-        f"{output} ({report['program_bytes']} bytes)",
+        f"compiled {options.model} for {options.target} in {time.monotonic() - started:.1f} s: "
+        f"{options.output} ({report['program_bytes']} bytes, "
+        f"{report['delegated_partitions']} delegated partition(s){estimate})",
         file=sys.stderr,
     )
 

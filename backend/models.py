@@ -26,6 +26,8 @@ class UnknownModelError(ValueError):
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A model by name: a seeded eval-mode module factory and seeded example inputs."""
+
     description: str
     build: Callable[[], nn.Module]
     example_inputs: Callable[[], Inputs]
@@ -64,20 +66,20 @@ class ConvNet(nn.Module):
         self.classifier = nn.Linear(32, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.flatten(self.features(x), 1))
+        logits: torch.Tensor = self.classifier(torch.flatten(self.features(x), 1))
+        return logits
 
 
 def _seeded(factory: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
     def build() -> nn.Module:
         torch.manual_seed(SEED)
         module = factory()
-        if any(isinstance(m, nn.BatchNorm2d) for m in module.modules()):
-            # Fresh BatchNorm statistics are 0/1; give them the spread trained ones have.
-            for m in module.modules():
-                if isinstance(m, nn.BatchNorm2d):
-                    assert m.running_mean is not None and m.running_var is not None
-                    m.running_mean.uniform_(-0.5, 0.5)
-                    m.running_var.uniform_(0.5, 2.0)
+        # Fresh BatchNorm statistics are 0/1; give them the spread trained ones
+        # have, so folding BN into the convolutions is actually exercised.
+        for m in module.modules():
+            if isinstance(m, nn.BatchNorm2d) and m.running_mean is not None and m.running_var is not None:
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
         return module.eval()
 
     return build
@@ -92,9 +94,12 @@ def _randn(*shapes: tuple[int, ...]) -> Callable[[], Inputs]:
 
 
 def _mobilenet_v2() -> nn.Module:
-    from torchvision.models import mobilenet_v2  # torchvision is slow to import
+    from torchvision.models import mobilenet_v2
 
-    return mobilenet_v2(weights=None)
+    # weights=None: never download. For ImageNet weights, fetch torchvision's
+    # mobilenet_v2-*.pth yourself and pass it as the weights file.
+    module: nn.Module = mobilenet_v2(weights=None)
+    return module
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -107,7 +112,8 @@ MODELS: dict[str, ModelSpec] = {
         _randn((1, 3, 32, 32)),
     ),
     "mobilenet_v2": ModelSpec(
-        "torchvision MobileNetV2 (seeded random weights unless --weights) on 1x3x224x224",
+        "torchvision MobileNetV2 on 1x3x224x224; seeded random weights: offline, pretrained "
+        "weights need a local state_dict file (--weights), nothing is downloaded",
         _seeded(_mobilenet_v2),
         _randn((1, 3, 224, 224)),
     ),
@@ -115,6 +121,7 @@ MODELS: dict[str, ModelSpec] = {
 
 
 def spec(name: str) -> ModelSpec:
+    """The registry entry; UnknownModelError lists the valid names."""
     if name not in MODELS:
         raise UnknownModelError(f"unknown model '{name}'; valid: {', '.join(sorted(MODELS))}")
     return MODELS[name]
@@ -136,6 +143,8 @@ def load_model(name: str, weights: pathlib.Path | None = None) -> tuple[nn.Modul
                 "here, save a state_dict locally and pass its path"
             )
         state = torch.load(weights, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict):
+            raise ValueError(f"{weights} holds a {type(state).__name__}, not a state_dict")
         module.load_state_dict(state)
         module.eval()
     return module, model_spec.example_inputs()
