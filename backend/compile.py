@@ -59,7 +59,7 @@ DEFAULT_VELA_CONFIG = "Arm/vela.ini"
 class Target:
     """Everything the compiler needs to know about one target, declared once in TARGETS."""
 
-    kind: Literal["ethos-u", "tosa", "vgf"]
+    kind: Literal["ethos-u", "tosa", "vgf", "cpu"]
     quantize_by_default: bool
     can_quantize: bool = True
     npu_config: str | None = None  # Vela --accelerator-config
@@ -88,6 +88,9 @@ TARGETS: dict[str, Target] = {
     "TOSA-1.0+FP": Target("tosa", False, can_quantize=False),
     # VGF lowers through TOSA-1.0+INT when quantized, TOSA-1.0+FP otherwise.
     "vgf": Target("vgf", True),
+    # No delegate: every operator runs on ExecuTorch's CPU kernels (a Cortex-A
+    # CPU such as Corstone-1000's, or the host).
+    "cpu": Target("cpu", False, can_quantize=False),
 }
 
 _MODEL = flags.DEFINE_string("model", None, "Model name from backend/models.py.")
@@ -160,6 +163,9 @@ def versions() -> dict[str, str]:
 
 
 def _compile_spec(options: Options) -> Any:
+    """The Arm backend's compile spec; None for the CPU target (nothing is delegated)."""
+    if TARGETS[options.target].kind == "cpu":
+        return None
     target = TARGETS[options.target]
     if target.kind == "ethos-u":
         from executorch.backends.arm.ethosu import EthosUCompileSpec
@@ -459,6 +465,13 @@ def _write_intermediates(
     torch.save([o.detach() for o in outputs], directory / "reference_outputs.pt")
 
 
+def _weights_digest(weights: pathlib.Path | None) -> str:
+    """What the weights were: a local file's SHA256, or the registry's seeded ones."""
+    if weights is None:
+        return f"seeded (torch.manual_seed({models.SEED}))"
+    return "sha256:" + hashlib.sha256(weights.read_bytes()).hexdigest()
+
+
 def _as_list(outputs: Any) -> list[Any]:
     return list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
 
@@ -504,14 +517,15 @@ def compile_model(options: Options) -> dict[str, Any]:
         with vela.recording():
             edge = to_edge_transform_and_lower(
                 exported,
-                partitioner=[create_partitioner(spec)],
+                partitioner=[create_partitioner(spec)] if spec is not None else [],
                 compile_config=EdgeCompileConfig(_check_ir_validity=False),
             )
         partitions = delegate_io(edge.exported_program())
         if TARGETS[options.target].kind == "ethos-u":
             _match_vela_runs(partitions, vela.runs)
         if options.intermediates is not None:
-            _write_intermediates(options.intermediates, str(spec.tosa_spec), partitions, reference_outputs)
+            tosa_spec = str(spec.tosa_spec) if spec is not None else ""
+            _write_intermediates(options.intermediates, tosa_spec, partitions, reference_outputs)
         # quantize/dequantize stay quantized_decomposed ops (the runtime links
         # ExecuTorch's quantized kernels), unlike aot_arm_compiler's cortex_m swap.
         program = edge.to_executorch(config=ExecutorchBackendConfig(extract_delegate_segments=False))
@@ -545,6 +559,7 @@ def compile_model(options: Options) -> dict[str, Any]:
         "delegated_operators": delegated_operators(partitions),
         "non_delegated_operators": cpu_operators(program),
         "program_bytes": options.output.stat().st_size,
+        "weights": _weights_digest(options.weights),
         "versions": versions(),
         "vela": None,
     }
