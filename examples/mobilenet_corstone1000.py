@@ -24,19 +24,20 @@ import tempfile
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from absl import app, flags
 
 from backend import models
 
-_RUNNER = flags.DEFINE_string("runner", None, "executor_runner for Corstone-1000 (under qemu-aarch64).")
-_CPU_PROGRAM = flags.DEFINE_string("cpu_program", None, "MobileNetV2 as a CPU .pte.")
-_NPU_REPORT = flags.DEFINE_string("npu_report", None, "Compile report of the Ethos-U85 program.")
-_CPU_REPORT = flags.DEFINE_string("cpu_report", None, "Compile report of the CPU program.")
+_RUNNER = flags.DEFINE_string("runner", None, "executor_runner for Corstone-1000 (under qemu-aarch64).", required=True)
+_CPU_PROGRAM = flags.DEFINE_string("cpu_program", None, "MobileNetV2 as a CPU .pte.", required=True)
+_NPU_REPORT = flags.DEFINE_string("npu_report", None, "Compile report of the Ethos-U85 program.", required=True)
+_CPU_REPORT = flags.DEFINE_string("cpu_report", None, "Compile report of the CPU program.", required=True)
 _CPU_INTERMEDIATES = flags.DEFINE_string(
-    "cpu_intermediates", None, "Intermediates of the CPU compile (PyTorch's reference outputs)."
+    "cpu_intermediates", None, "Intermediates of the CPU compile (PyTorch's reference outputs).", required=True
 )
-_FVP_STATUS = flags.DEFINE_string("fvp_status", None, "STATUS of @fvp_corstone1000.")
+_FVP_STATUS = flags.DEFINE_string("fvp_status", None, "STATUS of @fvp_corstone1000.", required=True)
 _NUM_INFERENCES = flags.DEFINE_integer("num_inferences", 3, "Timed inferences.")
 
 LINUX_IMAGE_VARIABLE = "CORSTONE1000_LINUX_IMAGE"
@@ -53,21 +54,21 @@ def choose_executor(fvp_status: str) -> tuple[str, str]:
 
 def class_names() -> list[str]:
     """ImageNet class names as torchvision ships them (no download)."""
-    from torchvision.models import MobileNet_V2_Weights  # type: ignore[import-untyped]
+    from torchvision.models import MobileNet_V2_Weights
 
     names: list[str] = list(MobileNet_V2_Weights.IMAGENET1K_V1.meta["categories"])
     return names
 
 
-def top5(logits: np.ndarray) -> list[tuple[int, float]]:
+def top5(logits: npt.NDArray[np.float32]) -> list[tuple[int, float]]:
     probabilities = np.exp(logits - logits.max())
     probabilities /= probabilities.sum()
     order = np.argsort(-probabilities)[:5]
     return [(int(i), float(probabilities[i])) for i in order]
 
 
-def run_runner(runner: str, program: str, image: np.ndarray, num_inferences: int,
-               workdir: pathlib.Path) -> tuple[np.ndarray, str]:
+def run_runner(runner: str, program: str, image: npt.NDArray[np.float32], num_inferences: int,
+               workdir: pathlib.Path) -> tuple[npt.NDArray[np.float32], str]:
     input_file = workdir / "input_0.bin"
     image.astype(np.float32).tofile(input_file)
     outputs = workdir / "outputs"
@@ -111,7 +112,8 @@ def main(argv: Sequence[str]) -> None:
     expected_top5 = [i for i, _ in top5(expected)]
     for rank, (index, probability) in enumerate(top5(logits), 1):
         print(f"  {rank}. {names[index]} (class {index}): {probability:.4f}")
-    print(f"agrees with PyTorch eager: top-5 {'identical' if [i for i, _ in top5(logits)] == expected_top5 else 'DIFFERENT'}, "
+    same = [i for i, _ in top5(logits)] == expected_top5
+    print(f"agrees with PyTorch eager: top-5 {'identical' if same else 'DIFFERENT'}, "
           f"max |logit difference| {float(np.max(np.abs(logits - expected))):.2e}")
     for line in log.splitlines():
         if re.match(r"(inference \d+/\d+|average|memory):", line):
@@ -127,5 +129,4 @@ def main(argv: Sequence[str]) -> None:
 
 
 if __name__ == "__main__":
-    flags.mark_flags_as_required(["runner", "cpu_program", "cpu_report", "cpu_intermediates", "npu_report", "fvp_status"])
     app.run(main)

@@ -9,8 +9,8 @@ from typing import Any
 
 from absl import app, flags
 
-_REPORT = flags.DEFINE_string("report", None, "report.json written by //backend:compile.")
-_PROGRAM = flags.DEFINE_string("program", None, "The compiled .pte/.bpte.")
+_REPORT = flags.DEFINE_string("report", None, "report.json written by //backend:compile.", required=True)
+_PROGRAM = flags.DEFINE_string("program", None, "The compiled .pte/.bpte.", required=True)
 
 
 def _format_ops(ops: dict[str, int]) -> str:
@@ -41,5 +41,4 @@ def main(argv: Sequence[str]) -> None:
 
 
 if __name__ == "__main__":
-    flags.mark_flags_as_required(['report', 'program'])
     app.run(main)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from absl import flags
 from absl.testing import absltest
 
-_CORSTONE300_ELF = flags.DEFINE_string("corstone300_elf", None, "Self-test linked for Corstone-300.")
-_CORSTONE320_ELF = flags.DEFINE_string("corstone320_elf", None, "Self-test linked for Corstone-320.")
+_CORSTONE300_ELF = flags.DEFINE_string("corstone300_elf", None, "Self-test linked for Corstone-300.", required=True)
+_CORSTONE320_ELF = flags.DEFINE_string("corstone320_elf", None, "Self-test linked for Corstone-320.", required=True)
 
 KIB = 1024
 MIB = 1024 * KIB

@@ -18,7 +18,7 @@ class CompileCliTest(absltest.TestCase):
     def assert_usage_error(self, result: subprocess.CompletedProcess[str], message: str) -> None:
         self.assertEqual(result.returncode, 2, result.stderr)
         lines = result.stderr.strip().splitlines()
-        self.assertLen(lines, 1, result.stderr)
+        self.assertEqual(len(lines), 1, result.stderr)
         self.assertIn(message, lines[0])
 
     def test_unknown_model_lists_valid_models(self) -> None:

@@ -18,6 +18,7 @@ _INTERMEDIATES = numerics._INTERMEDIATES  # noqa: SLF001
 class NumericsCheckTest(absltest.TestCase):
     def setUp(self) -> None:
         super().setUp()
+        assert _INTERMEDIATES.value, "--intermediates is required"
         self.intermediates = pathlib.Path(_INTERMEDIATES.value)
 
     def test_the_compiled_program_passes(self) -> None:

@@ -12,23 +12,23 @@ from __future__ import annotations
 import logging
 import pathlib
 
-# executorch registers an Enum with torch's pytree, which logs a deprecation
-# warning on every import; keep the build log quiet.
-logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
-
 import torch
 from absl import app, flags
-from executorch.devtools import BundledProgram  # type: ignore[import-untyped]
-from executorch.devtools.bundled_program.config import (  # type: ignore[import-untyped]
+from executorch.devtools import BundledProgram
+from executorch.devtools.bundled_program.config import (
     MethodTestCase,
     MethodTestSuite,
 )
-from executorch.devtools.bundled_program.serialize import (  # type: ignore[import-untyped]
+from executorch.devtools.bundled_program.serialize import (
     serialize_from_bundled_program_to_flatbuffer,
 )
-from executorch.exir import to_edge  # type: ignore[import-untyped]
+from executorch.exir import to_edge
 
 from tests.runtime import models
+
+# executorch registers an Enum with torch's pytree, which logs a deprecation
+# warning; keep the build log quiet.
+logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
 
 _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", None, "Directory to write the programs to."

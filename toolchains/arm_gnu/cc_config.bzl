@@ -5,6 +5,7 @@ scripts named gcc, ar, ld, ... in the repository's bin/; what differs is given
 as attributes (core flags per platform, sysroot paths, link flags).
 """
 
+load("@rules_cc//cc:action_names.bzl", "ACTION_NAMES")
 load(
     "@rules_cc//cc:cc_toolchain_config_lib.bzl",
     "feature",
@@ -13,7 +14,7 @@ load(
     "tool_path",
     "with_feature_set",
 )
-load("@rules_cc//cc:action_names.bzl", "ACTION_NAMES")
+load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 
 _COMPILE = [
     ACTION_NAMES.assemble,

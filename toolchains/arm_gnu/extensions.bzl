@@ -98,10 +98,14 @@ def _debian_sysroot_flags(rctx, core_flags):
     include = "%{repo}/root/usr/include/newlib"
     libdir = "%{repo}/root/usr/lib/arm-none-eabi/newlib/" + multilib
     compile_flags = [
-        "-isystem", "%s/c++/%s" % (include, gcc_version),
-        "-isystem", "%s/c++/%s/arm-none-eabi/%s" % (include, gcc_version, multilib),
-        "-isystem", "%s/c++/%s/backward" % (include, gcc_version),
-        "-isystem", include,
+        "-isystem",
+        "%s/c++/%s" % (include, gcc_version),
+        "-isystem",
+        "%s/c++/%s/arm-none-eabi/%s" % (include, gcc_version, multilib),
+        "-isystem",
+        "%s/c++/%s/backward" % (include, gcc_version),
+        "-isystem",
+        include,
     ]
     return compile_flags, ["-L" + libdir, "-B" + libdir + "/"]
 

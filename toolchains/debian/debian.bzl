@@ -45,13 +45,20 @@ def fetch_debian_packages(rctx, packages, destination = "root"):
         rctx.file("_apt/" + sub, _SOURCES if sub.startswith("sources") else "")
     apt = str(rctx.path("_apt"))
     options = [
-        "-o", "Dir::Etc::SourceList=/dev/null",
-        "-o", "Dir::Etc::SourceParts=%s/sources" % apt,
-        "-o", "Dir::Etc::Preferences=/dev/null",
-        "-o", "Dir::State::Lists=%s/lists" % apt,
-        "-o", "Dir::Cache=%s/cache" % apt,
-        "-o", "Dir::State::status=%s/status" % apt,
-        "-o", "Debug::NoLocking=1",
+        "-o",
+        "Dir::Etc::SourceList=/dev/null",
+        "-o",
+        "Dir::Etc::SourceParts=%s/sources" % apt,
+        "-o",
+        "Dir::Etc::Preferences=/dev/null",
+        "-o",
+        "Dir::State::Lists=%s/lists" % apt,
+        "-o",
+        "Dir::Cache=%s/cache" % apt,
+        "-o",
+        "Dir::State::status=%s/status" % apt,
+        "-o",
+        "Debug::NoLocking=1",
         "-qq",
     ]
     rctx.report_progress("apt-get update (private configuration)")

@@ -30,17 +30,27 @@ def _fvp_test_impl(ctx):
     fvp = matches[0]
     program = ctx.files.program[0]
     args = [
-        "--fvp", fvp.short_path,
-        "--program", program.short_path,
-        "--pass_line", ctx.attr.pass_line,
-        "--timelimit", str(ctx.attr.timelimit),
+        "--fvp",
+        fvp.short_path,
+        "--program",
+        program.short_path,
+        "--pass_line",
+        ctx.attr.pass_line,
+        "--timelimit",
+        str(ctx.attr.timelimit),
         "--",
-        "-C", board + "visualisation.disable-visualisation=1",
-        "-C", board + "telnetterminal0.start_telnet=0",
-        "-C", board + "uart0.out_file=-",
-        "-C", board + "uart0.shutdown_on_eot=1",
-        "-C", "%s=%d" % (macs_param, ctx.attr.num_macs),
-        "-C", cpu + "semihosting-enable=1",
+        "-C",
+        board + "visualisation.disable-visualisation=1",
+        "-C",
+        board + "telnetterminal0.start_telnet=0",
+        "-C",
+        board + "uart0.out_file=-",
+        "-C",
+        board + "uart0.shutdown_on_eot=1",
+        "-C",
+        "%s=%d" % (macs_param, ctx.attr.num_macs),
+        "-C",
+        cpu + "semihosting-enable=1",
     ]
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(script, "#!/bin/sh\nexec %s %s \"$@\"\n" % (

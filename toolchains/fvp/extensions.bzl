@@ -59,13 +59,20 @@ def _fvp_repo_impl(rctx):
         command = [
             python,
             str(rctx.path(rctx.attr._installer)),
-            "--model", model,
-            "--installer", installer,
-            "--url", "%s/%s" % (base, path),
-            "--checksum", checksum,
-            "--checksum_algorithm", algorithm,
-            "--destination", str(rctx.path("install")),
-            "--install_dir", install_dir,
+            "--model",
+            model,
+            "--installer",
+            installer,
+            "--url",
+            "%s/%s" % (base, path),
+            "--checksum",
+            checksum,
+            "--checksum_algorithm",
+            algorithm,
+            "--destination",
+            str(rctx.path("install")),
+            "--install_dir",
+            install_dir,
         ]
         for binary in binaries:
             command += ["--binary", binary]

@@ -1,7 +1,6 @@
 """Building a target for another platform than the command line's."""
 
-def _to_platform_impl(settings, attr):
-    _ignore = settings
+def _to_platform_impl(settings, attr):  # buildifier: disable=unused-variable
     return {"//command_line_option:platforms": str(attr.platform)}
 
 # An attribute transition: the attribute's targets are built for attr.platform.

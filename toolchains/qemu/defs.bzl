@@ -92,7 +92,7 @@ qemu_system_test = rule(
 )
 
 # qemu_aarch64_binary: qemu_aarch64_binary: an aarch64 Linux cc_binary wrapped to run under qemu-aarch64.
-# 
+#
 # The binary is built for a target platform (default Corstone-1000's aarch64
 # Linux) through a transition; the result is a host-executable script that runs
 # it with the qemu-aarch64 of //toolchains/qemu:toolchain_type and the aarch64

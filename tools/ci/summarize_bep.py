@@ -111,7 +111,8 @@ def collect_junit(summary: RunSummary, testlogs: pathlib.Path, out: pathlib.Path
         if not xml.is_file():
             continue
         shutil.copyfile(xml, junit_dir / f"{package.replace('/', '_')}_{name}.xml")
-        root = ElementTree.parse(xml).getroot()
+        # test.xml is written by Bazel and our own tests, not untrusted input.
+        root = ElementTree.parse(xml).getroot()  # nosec B314
         merged.extend(root.findall("testsuite") if root.tag == "testsuites" else [root])
     ElementTree.ElementTree(merged).write(out / "junit.xml", encoding="utf-8", xml_declaration=True)
     return len(merged)

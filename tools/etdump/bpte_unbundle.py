@@ -19,10 +19,10 @@ import pathlib
 import struct
 
 from absl import app, flags
-from executorch.devtools.bundled_program.schema import (  # type: ignore[import-untyped]
+from executorch.devtools.bundled_program.schema import (
     bundled_program_schema as schema,
 )
-from executorch.devtools.bundled_program.serialize import (  # type: ignore[import-untyped]
+from executorch.devtools.bundled_program.serialize import (
     deserialize_from_flatbuffer_to_bundled_program,
 )
 

@@ -45,8 +45,8 @@ def _jsonable(value: Any) -> Any:
 def build_trace(etdump: pathlib.Path, etrecord: pathlib.Path | None) -> dict[str, Any]:
     """Reads the ETDump with executorch's Inspector and lays out the events."""
     try:
-        from executorch.devtools import Inspector  # type: ignore[import-untyped]
-        from executorch.devtools.inspector._inspector_utils import (  # type: ignore[import-untyped]
+        from executorch.devtools import Inspector
+        from executorch.devtools.inspector._inspector_utils import (
             TimeScale,
         )
     except ImportError as e:  # pragma: no cover - the venv has executorch
@@ -77,7 +77,7 @@ def build_trace(etdump: pathlib.Path, etrecord: pathlib.Path | None) -> dict[str
                 continue
             durations_us: list[float] = list(event.perf_data.raw)
             for run, (start_ns, dur_us) in enumerate(
-                zip(event.start_time, durations_us)
+                zip(event.start_time, durations_us, strict=True)
             ):
                 start_us = float(start_ns) / _NS_PER_US
                 starts.append(start_us)
