@@ -89,3 +89,22 @@ arm_compile = rule(
         ),
     },
 )
+
+def arm_program(name, **kwargs):
+    """arm_compile with a filegroup per output: `<name>_{program,report,intermediates}`.
+
+    The filegroups name each output for $(rootpath) and data attributes.
+
+    Args:
+      name: name of the arm_compile target.
+      **kwargs: arm_compile's attributes.
+    """
+    arm_compile(name = name, **kwargs)
+    for group in ["program", "report", "intermediates"]:
+        native.filegroup(
+            name = "%s_%s" % (name, group),
+            srcs = [":" + name],
+            output_group = group,
+            tags = kwargs.get("tags", []),
+            visibility = kwargs.get("visibility"),
+        )

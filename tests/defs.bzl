@@ -1,7 +1,7 @@
 """arm_model_test: compile a model for a target and check numerics and budgets."""
 
 load("@rules_python//python:defs.bzl", "py_test")
-load("//backend:defs.bzl", "arm_compile")
+load("//backend:defs.bzl", "arm_program")
 
 def arm_model_test(
         name,
@@ -23,18 +23,12 @@ def arm_model_test(
       **kwargs: passed to arm_compile (system_config, memory_mode, ...).
     """
     program = name + "_program"
-    arm_compile(
+    arm_program(
         name = program,
         model = model,
         target = target,
         **kwargs
     )
-    for group in ["intermediates", "report"]:
-        native.filegroup(
-            name = "%s_%s" % (program, group),
-            srcs = [":" + program],
-            output_group = group,
-        )
     py_test(
         name = name + "_numerics",
         srcs = ["//backend:numerics.py"],

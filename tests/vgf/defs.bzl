@@ -1,7 +1,7 @@
 """vgf_model_test: compile a model for VGF and run it on lavapipe through Arm's ML emulation layer."""
 
 load("@rules_python//python:defs.bzl", "py_test")
-load("//backend:defs.bzl", "arm_compile")
+load("//backend:defs.bzl", "arm_program")
 
 def vgf_model_test(name, model, quantize = True, **kwargs):
     """Declares <name>_program (the compile), its intermediates and the test <name>.
@@ -13,13 +13,7 @@ def vgf_model_test(name, model, quantize = True, **kwargs):
       **kwargs: passed to py_test (tags, size, ...).
     """
     program = name + "_program"
-    arm_compile(name = program, model = model, target = "vgf", quantize = quantize, tags = kwargs.get("tags", []))
-    native.filegroup(
-        name = program + "_intermediates",
-        srcs = [":" + program],
-        output_group = "intermediates",
-        tags = kwargs.get("tags", []),
-    )
+    arm_program(name = program, model = model, target = "vgf", quantize = quantize, tags = kwargs.get("tags", []))
     py_test(
         name = name,
         srcs = ["vgf_test.py"],
