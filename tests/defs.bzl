@@ -11,7 +11,9 @@ def arm_model_test(
         max_sram_bytes = None,
         max_flash_bytes = None,
         **kwargs):
-    """Declares <name>_program, <name>_numerics and <name>_budget.
+    """Declares <name>_program, <name>_numerics and, with budgets, <name>_budget.
+
+    Targets without Vela (TOSA, VGF) take no budgets and get no budget test.
 
     Args:
       name: prefix of the generated targets.
@@ -43,6 +45,8 @@ def arm_model_test(
         size = "medium",
     )
     budgets = []
+    if max_npu_cycles == None and max_sram_bytes == None and max_flash_bytes == None:
+        return
     if max_npu_cycles != None:
         budgets.append("--max_npu_cycles=%d" % max_npu_cycles)
     if max_sram_bytes != None:
