@@ -665,8 +665,10 @@ def main(argv: Sequence[str]) -> None:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
-    # ExecuTorch logs every pass at INFO; keep warnings only.
+    # ExecuTorch logs every pass at INFO; keep warnings only. torch warns on
+    # each import that torchao's enums use a deprecated pytree registration.
     logging.getLogger("executorch").setLevel(logging.WARNING)
+    logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     started = time.monotonic()
     report = compile_model(options)
     text = json.dumps(report, indent=2, sort_keys=True) + "\n"
