@@ -40,10 +40,13 @@ _SKIP_REASON_TAG = "skip-reason:"
 def parse_bep(lines: Sequence[str]) -> RunSummary:
     summary = RunSummary()
     reasons: dict[str, str] = {}
+    tests: set[str] = set()
     for line in lines:
         event = json.loads(line)
         event_id = event.get("id", {})
         if "targetConfigured" in event_id:
+            if "testSize" in event.get("configured", {}):
+                tests.add(event_id["targetConfigured"]["label"])
             for tag in event.get("configured", {}).get("tag", []):
                 if tag.startswith(_SKIP_REASON_TAG):
                     reasons[event_id["targetConfigured"]["label"]] = tag.removeprefix(_SKIP_REASON_TAG)
@@ -60,8 +63,10 @@ def parse_bep(lines: Sequence[str]) -> RunSummary:
         metrics = event.get("buildMetrics", {}).get("actionSummary", {})
         for runner in metrics.get("runnerCount", []):
             summary.runners[runner["name"]] = int(runner.get("count", 0))
-    for label in summary.skipped:
-        summary.skipped[label] = reasons.get(label, summary.skipped[label])
+    # Incompatible libraries and binaries are skipped too; only tests count.
+    summary.skipped = {
+        label: reasons.get(label, reason) for label, reason in summary.skipped.items() if label in tests
+    }
     return summary
 
 
