@@ -27,11 +27,14 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "mul") == 0) {
     sink = g_int_max * 2;
   } else if (strcmp(mode, "shift") == 0) {
+    // Deliberate undefined behaviour: what UBSan must catch.
+    // cppcheck-suppress [integerOverflow, shiftTooManyBits]
     sink = 1 << g_shift;
   } else if (strcmp(mode, "div0") == 0) {
     sink = g_int_max / g_zero;
   } else if (strcmp(mode, "oob") == 0) {
     int array[8] = {0};
+    // cppcheck-suppress arrayIndexOutOfBounds ; deliberate, for UBSan
     sink = array[g_index];
   } else if (strcmp(mode, "align") == 0) {
     static uint32_t words[4];

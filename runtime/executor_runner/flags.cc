@@ -187,7 +187,7 @@ bool ParseFlags(int argc, char** argv, RunnerFlags* flags,
     size_t eq = name.find('=');
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
-      name = name.substr(0, eq);
+      name.resize(eq);
       has_value = true;
     }
     auto b = bools.find(name);

@@ -72,16 +72,24 @@ Status WriteFile(const std::filesystem::path& path, const void* data,
   return Status::Ok();
 }
 
+// Element `i` of a buffer of type T, copied out (the buffer holds raw bytes).
+template <typename T>
+T Load(const uint8_t* data, size_t i) {
+  T value;
+  std::memcpy(&value, data + i * sizeof(T), sizeof(T));
+  return value;
+}
+
 // Element `i` of a buffer of dtype `t` as a double (complex: interleaved
 // parts, see ElementCount).
 double ValueAt(ScalarType t, const uint8_t* data, size_t i) {
   switch (t) {
     case ScalarType::Float:
     case ScalarType::ComplexFloat:
-      return reinterpret_cast<const float*>(data)[i];
+      return Load<float>(data, i);
     case ScalarType::Double:
     case ScalarType::ComplexDouble:
-      return reinterpret_cast<const double*>(data)[i];
+      return Load<double>(data, i);
     case ScalarType::Half:
     case ScalarType::ComplexHalf:
       return static_cast<float>(

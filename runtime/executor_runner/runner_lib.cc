@@ -794,16 +794,14 @@ bool FillInput(ScalarType t, uint8_t* data, size_t nbytes, InputFill fill,
     case ScalarType::ComplexFloat:
       // Interleaved (real, imaginary) floats; "ones" is 1+0i.
       for (size_t i = 0; i < n; ++i) {
-        float* p = reinterpret_cast<float*>(data) + 2 * i;
-        p[0] = ones ? 1.0f : real(*rng);
-        p[1] = ones ? 0.0f : real(*rng);
+        const float parts[2] = {ones ? 1.0f : real(*rng), ones ? 0.0f : real(*rng)};
+        std::memcpy(data + 2 * i * sizeof(float), parts, sizeof(parts));
       }
       return true;
     case ScalarType::ComplexDouble:
       for (size_t i = 0; i < n; ++i) {
-        double* p = reinterpret_cast<double*>(data) + 2 * i;
-        p[0] = ones ? 1.0 : real(*rng);
-        p[1] = ones ? 0.0 : real(*rng);
+        const double parts[2] = {ones ? 1.0 : real(*rng), ones ? 0.0 : real(*rng)};
+        std::memcpy(data + 2 * i * sizeof(double), parts, sizeof(parts));
       }
       return true;
     case ScalarType::Byte:

@@ -1,0 +1,44 @@
+"""Module extension: cppcheck from pinned Debian 12 packages, for //tests/lint:cppcheck_test."""
+
+load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
+
+# Regenerate with toolchains/debian/pin.py.
+DEBIAN_PACKAGES = {
+    "cppcheck": ("2.10-2", "cppcheck_2.10-2_amd64.deb", "9bb8da72b7ffbf4221b68cc290be2f8a23a1454b68aa12cc085e815c3bc6bef2"),
+    "libpcre3": ("2:8.39-15", "libpcre3_8.39-15_amd64.deb", "993ea623ce5b42d67f653f2faaa7ef15e7c9d72bfcb93e22a1eaff7aa3532303"),
+    "libtinyxml2-9": ("9.0.0+dfsg-3.1", "libtinyxml2-9_9.0.0+dfsg-3.1_amd64.deb", "be0847074c825f8fc7ae3c72b66969c45e196893d1823af1ee8064e8ef9ef816"),
+}
+
+def _cppcheck_repo_impl(rctx):
+    if rctx.os.name != "linux" or rctx.os.arch not in ["amd64", "x86_64"]:
+        fail("cppcheck is pinned as Debian packages for linux x86_64, not %s %s" % (rctx.os.name, rctx.os.arch))
+    fetch_debian_packages(rctx, DEBIAN_PACKAGES)
+
+    # cppcheck looks for its library configurations (std.cfg, ...) in a
+    # compiled-in /usr path or in cfg/ beside its binary.
+    rctx.symlink("root/usr/lib/x86_64-linux-gnu/cppcheck/cfg", "root/usr/bin/cfg")
+    rctx.file("bin/cppcheck", """#!/bin/sh
+here="$(cd "${0%/*}" && pwd)"
+LD_LIBRARY_PATH="$here/../root/usr/lib/x86_64-linux-gnu:$here/../root/lib/x86_64-linux-gnu" \\
+  exec "$here/../root/usr/bin/cppcheck" "$@"
+""", executable = True)
+    rctx.file("BUILD.bazel", """\
+package(default_visibility = ["//visibility:public"])
+
+filegroup(
+    name = "cppcheck",
+    srcs = ["bin/cppcheck"],
+    data = glob(["root/**"]),
+)
+""")
+
+cppcheck_repo = repository_rule(
+    implementation = _cppcheck_repo_impl,
+    doc = "cppcheck and the libraries it needs from pinned Debian packages.",
+)
+
+def _cppcheck_impl(module_ctx):
+    cppcheck_repo(name = "cppcheck")
+    return module_ctx.extension_metadata(reproducible = True)
+
+cppcheck = module_extension(implementation = _cppcheck_impl)
