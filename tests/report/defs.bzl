@@ -1,0 +1,121 @@
+"""coverage_report: one HTML page and chart over many compiled programs, checked in a browser."""
+
+load("@rules_python//python:defs.bzl", "py_binary", "py_test")
+load("//backend:defs.bzl", "ArmProgramInfo")
+
+_TITLE = "ExecuTorch Arm compile report"
+
+def _coverage_report_files_impl(ctx):
+    reports = []
+    timings = []
+    expected = []
+    for program in ctx.attr.programs:
+        info = program[ArmProgramInfo]
+        reports.append(info.report)
+        expected.append({"label": str(program.label), "model": info.model, "target": info.target})
+
+        # Compile times are a separate, optional output group: they are not
+        # reproducible, and older arm_compile rules do not write them.
+        if OutputGroupInfo in program and hasattr(program[OutputGroupInfo], "timing"):
+            timings.extend(program[OutputGroupInfo].timing.to_list())
+
+    args = ctx.actions.args()
+    args.add_all(reports, format_each = "--report=%s")
+    args.add_all(timings, format_each = "--timing=%s")
+    args.add("--html", ctx.outputs.html)
+    args.add("--png", ctx.outputs.png)
+    args.add("--title", ctx.attr.title)
+    ctx.actions.run(
+        executable = ctx.executable._generator,
+        arguments = [args],
+        inputs = reports + timings,
+        outputs = [ctx.outputs.html, ctx.outputs.png],
+        mnemonic = "CoverageReport",
+        progress_message = "Writing the report of %d programs (%%{label})" % len(reports),
+    )
+
+    # What the page must show, straight from the providers, for the render test.
+    ctx.actions.write(ctx.outputs.expected, json.encode_indent(expected) + "\n")
+    return [DefaultInfo(files = depset([ctx.outputs.html, ctx.outputs.png]))]
+
+coverage_report_files = rule(
+    implementation = _coverage_report_files_impl,
+    doc = "Writes <name>/report.html and <name>/report.png from arm_compile reports (and timing files).",
+    attrs = {
+        "programs": attr.label_list(
+            mandatory = True,
+            allow_empty = False,
+            providers = [ArmProgramInfo],
+            doc = "arm_compile targets.",
+        ),
+        "title": attr.string(default = _TITLE),
+        "_generator": attr.label(
+            default = "//tests/report:generate",
+            executable = True,
+            cfg = "exec",
+        ),
+    },
+    outputs = {
+        "expected": "%{name}/expected.json",
+        "html": "%{name}/report.html",
+        "png": "%{name}/report.png",
+    },
+)
+
+def coverage_report(name, programs, title = _TITLE, **kwargs):
+    """The report of `programs`: `bazel run :<name>` writes it, `<name>_render_test` checks it.
+
+    Declares:
+      <name>_files: builds <name>_files/report.html (self-contained) and report.png.
+      <name>: `bazel run` copies both into $BUILD_WORKSPACE_DIRECTORY/bazel-report/
+        (or `-- --out=DIR`) and prints their paths.
+      <name>_render_test: opens the page in the pinned headless Chromium; checks a
+        row per program, the chart loaded, no console errors and no request that
+        leaves the page; saves a screenshot in the test's undeclared outputs.
+
+    Args:
+      name: name of the runnable target.
+      programs: arm_compile (or arm_program) labels.
+      title: page title.
+      **kwargs: common attributes (tags, visibility, ...) for all three targets.
+    """
+    files = name + "_files"
+    coverage_report_files(
+        name = files,
+        programs = programs,
+        title = title,
+        **kwargs
+    )
+    html = ":%s/report.html" % files
+    png = ":%s/report.png" % files
+    py_binary(
+        name = name,
+        srcs = ["//tests/report:install.py"],
+        main = "//tests/report:install.py",
+        args = [
+            "--html=$(rootpath %s)" % html,
+            "--png=$(rootpath %s)" % png,
+        ],
+        data = [html, png],
+        **kwargs
+    )
+    py_test(
+        name = name + "_render_test",
+        size = "small",
+        srcs = ["//tests/report:render_test.py"],
+        main = "//tests/report:render_test.py",
+        args = [
+            "--chromium=$(rootpath //toolchains/chromium)",
+            "--html=$(rootpath %s)" % html,
+            "--png=$(rootpath %s)" % png,
+            "--expected=$(rootpath :%s/expected.json)" % files,
+        ],
+        data = [
+            html,
+            png,
+            ":%s/expected.json" % files,
+            "//toolchains/chromium",
+        ],
+        deps = ["//toolchains/chromium:headless"],
+        **kwargs
+    )

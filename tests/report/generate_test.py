@@ -1,0 +1,109 @@
+"""The report generator: pairing of timing files, ratios, missing values, ordering, escaping."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+from typing import Any
+
+from absl.testing import absltest
+
+from tests.report import generate
+
+
+def _report(model: str, target: str, vela: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "model": model,
+        "target": target,
+        "quantized": True,
+        "delegated_partitions": 1,
+        "delegated_operators": {"aten::add.Tensor": 1, "quantized_decomposed::quantize_per_tensor": 3},
+        "non_delegated_operators": {"quantized_decomposed::quantize_per_tensor.out": 2, "aten::sort": 1},
+        "program_bytes": 3456,
+        "versions": {"executorch": "1.5.1"},
+        "vela": vela,
+    }
+
+
+_VELA = {
+    "total_cycles": 3072,
+    "npu_cycles": 2000,
+    "inference_seconds": 6.1e-06,
+    "sram_bytes": 4096,
+    "flash_bytes": 0,
+    "system_config": "Ethos_U55_High_End_Embedded",
+}
+
+
+class GenerateTest(absltest.TestCase):
+    def write(self, name: str, content: dict[str, Any]) -> str:
+        path = pathlib.Path(self.create_tempdir().full_path, name)
+        path.write_text(json.dumps(content))
+        return str(path)
+
+    def test_timing_is_paired_by_name_and_optional(self) -> None:
+        programs = generate.load_programs(
+            [
+                self.write("u55_add.report.json", _report("add", "ethos-u55-128", _VELA)),
+                self.write("tosa_add.report.json", _report("add", "TOSA-1.0+INT")),
+            ],
+            [self.write("u55_add.timing.json", {"compile_seconds": 12.5})],
+        )
+        self.assertEqual([(p.name, p.compile_seconds) for p in programs], [("u55_add", 12.5), ("tosa_add", None)])
+
+    def test_timing_without_report_is_an_error(self) -> None:
+        with self.assertRaisesRegex(generate.ReportError, "timing files without a report: u85_add"):
+            generate.load_programs(
+                [self.write("u55_add.report.json", _report("add", "ethos-u55-128", _VELA))],
+                [self.write("u85_add.timing.json", {"compile_seconds": 1.0})],
+            )
+
+    def test_not_a_report_names_the_file(self) -> None:
+        path = self.write("x.report.json", {"model": "add"})
+        with self.assertRaisesRegex(generate.ReportError, "x.report.json: not an arm_compile report"):
+            generate.load_programs([path], [])
+
+    def test_delegation_counts_every_operator(self) -> None:
+        program = generate.load_program(pathlib.Path(self.write("a.report.json", _report("add", "vgf"))), None)
+        self.assertEqual(program.delegated_operators, 4)
+        self.assertAlmostEqual(program.delegation or 0, 4 / 7)
+
+    def test_targets_in_family_order(self) -> None:
+        targets = ["vgf", "TOSA-1.0+FP", "ethos-u85-256", "TOSA-1.0+INT", "ethos-u55-128", "ethos-u55-64", "cpu"]
+        self.assertEqual(
+            sorted(targets, key=generate.target_key),
+            ["ethos-u55-64", "ethos-u55-128", "ethos-u85-256", "TOSA-1.0+INT", "TOSA-1.0+FP", "vgf", "cpu"],
+        )
+
+    def test_page_rows_missing_values_and_escaping(self) -> None:
+        programs = generate.load_programs(
+            [
+                self.write("a.report.json", _report("<b>add</b>", "ethos-u55-128", _VELA)),
+                self.write("b.report.json", _report("<b>add</b>", "TOSA-1.0+INT")),
+            ],
+            [],
+        )
+        page = generate.render_html(programs, generate.render_chart(programs), "t")
+        self.assertNotIn("<b>add</b>", page)
+        self.assertIn("&lt;b&gt;add&lt;/b&gt;", page)
+        rows = re.findall(r"<tr data-name=.*?</tr>", page, re.S)
+        self.assertEqual(len(rows), 2)
+        self.assertIn("3,072", rows[0])
+        self.assertIn("6.1 µs", rows[0])
+        # TOSA: no Vela estimates; neither has a compile time.
+        self.assertEqual(rows[1].count("—"), 5)
+        # Real fallbacks and boundary (de)quantize are told apart.
+        self.assertIn('<span class="op">aten::sort&nbsp;×1</span>', rows[0])
+        self.assertIn('<span class="op io">quantized_decomposed::quantize_per_tensor.out&nbsp;×2</span>', rows[0])
+        self.assertNotRegex(page, r"(src|href)=\"(https?:|//)")
+
+    def test_chart_is_reproducible(self) -> None:
+        programs = generate.load_programs([self.write("a.report.json", _report("add", "ethos-u55-128", _VELA))], [])
+        chart = generate.render_chart(programs)
+        self.assertEqual(chart[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertEqual(chart, generate.render_chart(programs))
+
+
+if __name__ == "__main__":
+    absltest.main()
