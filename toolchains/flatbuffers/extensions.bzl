@@ -1,0 +1,52 @@
+"""Module extension: flatc and the FlatBuffers C++ headers from pinned Debian 12 packages.
+
+executor_runner reads bundled programs (.bpte): flatc generates the C++ reader
+from the schema in the executorch wheel in a build action, and the runner
+checks every buffer with the header-only flatbuffers::Verifier. The headers and
+the generated code must come from the same FlatBuffers version (the generated
+header static_asserts it), hence one repository for both.
+"""
+
+load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
+
+# Regenerate with toolchains/debian/pin.py. flatc links libflatbuffers
+# statically and the reading API is header-only, so libflatbuffers2 (the shared
+# library both packages depend on) is not needed.
+DEBIAN_PACKAGES = {
+    "flatbuffers-compiler": ("2.0.8+dfsg1-2", "flatbuffers-compiler_2.0.8+dfsg1-2_amd64.deb", "73d5888d585cea67512938d541cfd811ee2fb0bcd95690737763edfcc0bcbff9"),
+    "libflatbuffers-dev": ("2.0.8+dfsg1-2", "libflatbuffers-dev_2.0.8+dfsg1-2_amd64.deb", "3676a46547781991fa1b1ca9636e1b0c8704ec47828d680fc940851f3030c4ab"),
+}
+
+_BUILD = """\
+load("@rules_cc//cc:defs.bzl", "cc_library")
+
+package(default_visibility = ["//visibility:public"])
+
+# FlatBuffers {version}: the compiler (runs on the exec host, linux x86_64).
+exports_files(["root/usr/bin/flatc"])
+
+# The headers are target-independent (used for x86_64 and aarch64 builds);
+# `includes` makes them -isystem, so -Werror applies to our code only.
+cc_library(
+    name = "headers",
+    hdrs = glob(["root/usr/include/flatbuffers/**/*.h"]),
+    includes = ["root/usr/include"],
+)
+"""
+
+def _flatbuffers_repo_impl(rctx):
+    if rctx.os.name != "linux" or rctx.os.arch not in ["amd64", "x86_64"]:
+        fail("flatc is pinned as Debian packages for linux x86_64, not %s %s" % (rctx.os.name, rctx.os.arch))
+    fetch_debian_packages(rctx, DEBIAN_PACKAGES)
+    rctx.file("BUILD.bazel", _BUILD.format(version = DEBIAN_PACKAGES["flatbuffers-compiler"][0]))
+
+flatbuffers_repo = repository_rule(
+    implementation = _flatbuffers_repo_impl,
+    doc = "flatc and the FlatBuffers C++ headers from pinned Debian packages.",
+)
+
+def _flatbuffers_impl(module_ctx):
+    flatbuffers_repo(name = "flatbuffers")
+    return module_ctx.extension_metadata(reproducible = True)
+
+flatbuffers = module_extension(implementation = _flatbuffers_impl)
