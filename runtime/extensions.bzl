@@ -2,9 +2,9 @@
 
 The executorch wheels ship the public headers and shared libraries of the C++
 runtime (core, optimized and quantized kernels, ETDump, threadpool) for Linux
-x86_64 and aarch64; one repository per CPU unpacks the wheel of the same
-version the Python side compiles with, so program and runtime come from the
-same revision.
+x86_64 and aarch64, and the bundled-program flatbuffer schema; one repository
+per CPU unpacks the wheel of the same version the Python side compiles with, so
+program and runtime come from the same revision.
 """
 
 EXECUTORCH_VERSION = "1.5.1"
@@ -50,6 +50,16 @@ cc_library(
         "executorch_threadpool",
     ]
 ]
+
+# The BundledProgram flatbuffer schema (.bpte files); //runtime generates its
+# C++ reader with flatc.
+filegroup(
+    name = "bundled_program_schema",
+    srcs = [
+        "executorch/devtools/bundled_program/schema/bundled_program_schema.fbs",
+        "executorch/devtools/bundled_program/schema/scalar_type.fbs",
+    ],
+)
 
 # The kernel libraries register operators from static initializers and export
 # nothing a program references: under --as-needed a link drops them, and Bazel

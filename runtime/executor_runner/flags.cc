@@ -73,28 +73,34 @@ bool ParseDouble(const std::string& s, double* out) {
 }  // namespace
 
 const char* Usage() {
-  return R"(Usage: executor_runner --model_path=PROGRAM.pte [flags]
+  return R"(Usage: executor_runner --model_path=PROGRAM.pte|BUNDLED.bpte [flags]
 
-Runs one method of an ExecuTorch program on the CPU (portable/optimized kernels).
+Runs one method of an ExecuTorch program on the CPU (portable/optimized kernels);
+for a bundled program (.bpte), once per test case of the method, checking the
+outputs against the bundled expected ones (PASS/FAIL per output).
 
-  --model_path PATH          the .pte program (required)
+  --model_path PATH          the .pte program or .bpte bundled program (required)
   --method NAME              method to run (default forward)
   --input_files A,B,...      one raw little-endian file per input; each size must
-                             equal the input tensor's nbytes
+                             equal the input tensor's nbytes (a .bpte's test
+                             cases are then not run)
   --inputs zeros|ones|random generated inputs when --input_files is not given
-                             (default ones); random: floats in [-1,1), signed ints
-                             in [-8,8], unsigned in [0,16], Bool 0/1
+                             (default ones; for a .bpte only when given); random:
+                             floats in [-1,1), signed ints in [-8,8], unsigned
+                             in [0,16], Bool 0/1
   --seed N                   seed of --inputs=random (default 0)
   --num_inferences N         runs (default 1); prints each time and the average
   --output_dir DIR           writes output_<i>.bin and input_<i>.bin there
+                             (a .bpte's test case k: in DIR/case_<k>)
   --method_arena_bytes N     method allocator arena (default 4194304)
   --temp_arena_bytes N       temp allocator arena (default 1048576)
   --max_planned_bytes N      largest memory-planned buffer allowed (default 1 GiB)
   --etdump_path PATH         write an ETDump (profiling events) there
   --expected_outputs A,B,... raw files to compare the outputs with; prints
                              PASS/FAIL per output
-  --bundled_atol X           absolute tolerance of the comparison (default 1e-4)
-  --bundled_rtol X           relative tolerance of the comparison (default 1e-4)
+  --bundled_atol X           absolute tolerance of the comparisons with bundled
+                             or expected outputs (default 1e-4)
+  --bundled_rtol X           relative tolerance of them (default 1e-4)
   --print_values N           values printed per output (default 8)
   --verification internal|minimal
                              Program::load verification (default internal)
@@ -102,8 +108,10 @@ Runs one method of an ExecuTorch program on the CPU (portable/optimized kernels)
   --help                     this text
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 io, 4 invalid program, 5 missing operator,
-6 bad input, 7 arena too small, 8 execution failed, 9 verification failed,
-10 unsupported (.bpte), 11 runtime abort (failed ExecuTorch check), 12 fatal signal.
+6 bad input, 7 arena too small, 8 execution failed, 9 verification failed (an
+output differs from the bundled or expected one), 10 unsupported (.bpte schema
+other than BP08, output dtype not comparable), 11 runtime abort (failed
+ExecuTorch check), 12 fatal signal.
 )";
 }
 

@@ -1,8 +1,9 @@
-// executor_runner: runs one method of an ExecuTorch program (.pte) on the CPU
-// of the host or of an aarch64 Linux target, with explicit memory (planned
+// executor_runner: runs one method of an ExecuTorch program (.pte) or of a
+// bundled program (.bpte, then against each of its test cases) on the CPU of
+// the host or of an aarch64 Linux target, with explicit memory (planned
 // buffers sized from MethodMeta, monitored method and temp arenas), inputs
-// from files or generated, timing, output files, a memory report, optional
-// ETDump and comparison against expected outputs. See README.md.
+// from files, generated or bundled, timing, output files, a memory report,
+// optional ETDump and comparison against expected outputs. See README.md.
 
 #include <chrono>
 #include <cinttypes>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include <executorch/devtools/etdump/etdump_flatcc.h>
+#include <executorch/extension/data_loader/buffer_data_loader.h>
 #include <executorch/extension/data_loader/file_data_loader.h>
 #include <executorch/runtime/core/evalue.h>
 #include <executorch/runtime/core/exec_aten/exec_aten.h>
@@ -26,6 +28,7 @@
 #include <executorch/runtime/executor/method.h>
 #include <executorch/runtime/executor/program.h>
 
+#include "runtime/executor_runner/bundled_program.h"
 #include "runtime/executor_runner/flags.h"
 #include "runtime/executor_runner/runner_lib.h"
 
@@ -34,21 +37,12 @@ namespace {
 
 using executorch::aten::ScalarType;
 using executorch::aten::Tensor;
+using executorch::extension::BufferDataLoader;
 using executorch::extension::FileDataLoader;
 using executorch::runtime::Error;
 using executorch::runtime::EValue;
 using executorch::runtime::Program;
 using executorch::runtime::Result;
-
-constexpr const char kBundledUnsupported[] =
-    "bundled programs (.bpte) are not supported by this build: the executorch "
-    "1.5.1 wheel ships no bundled_program runtime (no "
-    "executorch/devtools/bundled_program/bundled_program.h header and no "
-    "libbundled_program library), no generated C++ schema "
-    "(bundled_program_schema_generated.h) and no flatbuffers C++ headers "
-    "(flatbuffers/flatbuffers.h) to parse it with; extract the program, "
-    "inputs and expected outputs with //tools/etdump:bpte_unbundle and pass "
-    "--input_files/--expected_outputs";
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "executor_runner: error: %s\n",
@@ -261,10 +255,274 @@ std::optional<size_t> MeasureTempArena(const Program& program,
   return session->temp_allocator().peak();
 }
 
+std::string DescribeOutput(const OutputView& view) {
+  return std::string(DtypeName(view.dtype)) +
+         (view.kind == "tensor"
+              ? ShapeString(view.sizes.data(), view.sizes.size())
+              : " scalar");
+}
+
+// What an output is compared with: the raw bytes of an --expected_outputs
+// file (read as the output's dtype), or a bundled expected value, whose dtype
+// and shape must match too.
+struct Expected {
+  const uint8_t* data = nullptr;
+  size_t nbytes = 0;
+  std::string source;  // names it in a FAIL line
+  const BundledValue* bundled = nullptr;
+};
+
+struct Tally {
+  size_t compared = 0;
+  size_t failed = 0;
+};
+
+// Compares output `i` with `want` and prints one line, "<label>output i: PASS
+// (...)" or "<label>output i: FAIL (...)", both with the max abs error when
+// values were compared.
+Status CheckOutput(const std::string& label, size_t i, const OutputView& view,
+                   const Expected& want, const RunnerFlags& flags,
+                   Tally* tally) {
+  if (DtypeSize(view.dtype) == 0) {
+    return Status::Error(kExitUnsupported,
+                         label + "output " + std::to_string(i) +
+                             " has dtype " + DtypeName(view.dtype) +
+                             ", which the comparison cannot read");
+  }
+  ++tally->compared;
+  std::string mismatch;
+  if (want.bundled != nullptr &&
+      (want.bundled->dtype != view.dtype ||
+       want.bundled->is_tensor != (view.kind == "tensor") ||
+       want.bundled->sizes != view.sizes)) {
+    mismatch = "expected " + Describe(*want.bundled) + ", got " +
+               DescribeOutput(view);
+  } else if (want.nbytes != view.nbytes) {
+    mismatch = "expected " + std::to_string(want.nbytes) + " bytes in " +
+               want.source + ", got " + std::to_string(view.nbytes);
+  }
+  if (!mismatch.empty()) {
+    ++tally->failed;
+    std::printf("%soutput %zu: FAIL (%s)\n", label.c_str(), i,
+                mismatch.c_str());
+    return Status::Ok();
+  }
+  size_t count = ElementCount(view.dtype, view.nbytes);
+  Comparison c = Compare(view.dtype, view.data, want.data, count,
+                         flags.bundled_atol, flags.bundled_rtol);
+  if (c.mismatches == 0) {
+    std::printf("%soutput %zu: PASS (max abs error %.3g, atol %g, rtol %g)\n",
+                label.c_str(), i, c.max_abs_error, flags.bundled_atol,
+                flags.bundled_rtol);
+    return Status::Ok();
+  }
+  ++tally->failed;
+  std::printf(
+      "%soutput %zu: FAIL (%zu of %zu values differ, first at %zu: got %s, "
+      "expected %s; max abs error %.3g, atol %g, rtol %g)\n",
+      label.c_str(), i, c.mismatches, count, c.first_mismatch,
+      FormatValue(view.dtype, view.data, c.first_mismatch).c_str(),
+      FormatValue(view.dtype, want.data, c.first_mismatch).c_str(),
+      c.max_abs_error, flags.bundled_atol, flags.bundled_rtol);
+  return Status::Ok();
+}
+
+// One series of --num_inferences runs of the method: the inputs, what the
+// outputs are compared with, where files go.
+struct RunCase {
+  std::string label;  // prefix of its lines: "" or "test case <k>: "
+  std::unique_ptr<MethodInputs> inputs;
+  std::string input_note;  // " (ones)", " (bundled)"; empty: the file name
+  std::vector<Expected> expected;  // empty: no comparison
+  bool bundled = false;            // a bundled test case
+  std::filesystem::path out_dir;   // empty: no files written
+};
+
+Status RunOne(const Program& program, const RunnerFlags& flags,
+              const ArenaConfig& config, MethodSession* session,
+              const RunCase& c, Tally* tally) {
+  const char* label = c.label.c_str();
+  Status st;
+  if (!c.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(c.out_dir, ec);
+    if (ec) {
+      return Status::Error(kExitIo, "cannot create output directory '" +
+                                        c.out_dir.string() +
+                                        "': " + ec.message());
+    }
+  }
+  const MethodInputs& inputs = *c.inputs;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::string note =
+        c.input_note.empty() ? " from " + flags.input_files[i] : c.input_note;
+    std::printf("%sinput %zu: %s, %zu bytes%s\n", label, i,
+                inputs.Describe(i).c_str(), inputs.data(i).size(),
+                note.c_str());
+    if (!c.out_dir.empty()) {
+      st = WriteFile(c.out_dir / ("input_" + std::to_string(i) + ".bin"),
+                     inputs.data(i).data(), inputs.data(i).size());
+      if (!st.ok()) {
+        return st;
+      }
+    }
+  }
+
+  // Inferences.
+  SetFatalSignalContext("executing the method");
+  double total_ms = 0;
+  for (int64_t run = 1; run <= flags.num_inferences; ++run) {
+    st = inputs.SetAll(session->method());
+    if (!st.ok()) {
+      return st;
+    }
+    ClearCapturedLog();
+    auto start = std::chrono::steady_clock::now();
+    Error error = session->method().execute();
+    auto end = std::chrono::steady_clock::now();
+    if (error != Error::Ok) {
+      st = ExecutionStatus(error, *session);
+      if (st.code == kExitArenaTooSmall &&
+          session->temp_allocator().failed()) {
+        std::optional<size_t> needed =
+            MeasureTempArena(program, flags, config, inputs);
+        if (needed) {
+          st.message = "temp arena too small: needs " +
+                       std::to_string(*needed) + " bytes, " +
+                       std::to_string(config.temp_arena_bytes) +
+                       " available (raise --temp_arena_bytes)";
+        }
+      }
+      return st;
+    }
+    double ms = std::chrono::duration<double, std::milli>(end - start).count();
+    total_ms += ms;
+    std::printf("%sinference %" PRId64 "/%" PRId64 ": %.3f ms\n", label, run,
+                flags.num_inferences, ms);
+  }
+  std::printf("%saverage: %.3f ms over %" PRId64 " inference(s)\n", label,
+              total_ms / static_cast<double>(flags.num_inferences),
+              flags.num_inferences);
+
+  // Outputs.
+  SetFatalSignalContext("reading the outputs");
+  size_t num_outputs = session->method().outputs_size();
+  std::vector<EValue> outputs(num_outputs);
+  ClearCapturedLog();
+  Error error = session->method().get_outputs(outputs.data(), num_outputs);
+  if (error != Error::Ok) {
+    return Status::Error(kExitExecution,
+                         std::string("cannot read outputs: ") +
+                             executorch::runtime::to_string(error));
+  }
+  for (size_t i = 0; i < num_outputs; ++i) {
+    OutputView view;
+    if (!ViewOutput(outputs[i], &view)) {
+      std::printf("%soutput %zu: EValue tag %u (not printed)\n", label, i,
+                  static_cast<unsigned>(outputs[i].tag));
+      if (!c.expected.empty()) {
+        ++tally->compared;
+        ++tally->failed;
+        std::printf("%soutput %zu: FAIL (EValue tag %u cannot be compared)\n",
+                    label, i, static_cast<unsigned>(outputs[i].tag));
+      }
+      continue;
+    }
+    size_t count = ElementCount(view.dtype, view.nbytes);
+    std::string values;
+    size_t shown = std::min(count, static_cast<size_t>(flags.print_values));
+    for (size_t k = 0; k < shown; ++k) {
+      values += (k ? ", " : "") + FormatValue(view.dtype, view.data, k);
+    }
+    if (shown < count) {
+      values += ", ...";
+    }
+    std::printf("%soutput %zu: %s %s%s, %zu bytes: [%s]\n", label, i,
+                view.kind.c_str(), DtypeName(view.dtype),
+                view.kind == "tensor"
+                    ? ShapeString(view.sizes.data(), view.sizes.size()).c_str()
+                    : "",
+                view.nbytes, values.c_str());
+    if (!c.out_dir.empty()) {
+      st = WriteFile(c.out_dir / ("output_" + std::to_string(i) + ".bin"),
+                     view.data, view.nbytes);
+      if (!st.ok()) {
+        return st;
+      }
+    }
+    if (!c.expected.empty()) {
+      st = CheckOutput(c.label, i, view, c.expected[i], flags, tally);
+      if (!st.ok()) {
+        return st;
+      }
+    }
+  }
+  if (c.bundled && c.expected.empty()) {
+    // The Python API makes expected outputs optional (profiling only).
+    std::printf("%soutputs not compared: no expected outputs bundled\n",
+                label);
+  }
+  return Status::Ok();
+}
+
+// The runs of a bundled program: one per test case of the method, with its
+// inputs and expected outputs.
+Status BundledCases(const std::string& path, const BundledProgram& bundled,
+                    const MethodSession& session, const RunnerFlags& flags,
+                    const std::filesystem::path& out_dir,
+                    std::vector<RunCase>* cases) {
+  if (!flags.expected_outputs.empty()) {
+    return Status::Error(
+        kExitUsage,
+        "--expected_outputs with a bundled program needs --input_files or "
+        "--inputs (its test cases bring their own expected outputs)");
+  }
+  const BundledMethodTests* tests = bundled.Find(flags.method);
+  if (tests == nullptr || tests->test_cases.empty()) {
+    return Status::Error(
+        kExitUsage, "'" + path + "' has no test cases for method '" +
+                        flags.method + "' (test cases for: " +
+                        bundled.MethodNames() +
+                        "); pass --inputs or --input_files to run it anyway");
+  }
+  const auto& meta = session.meta();
+  for (size_t k = 0; k < tests->test_cases.size(); ++k) {
+    const BundledTestCase& test_case = tests->test_cases[k];
+    std::string name = "test case " + std::to_string(k);
+    RunCase c;
+    c.label = name + ": ";
+    c.input_note = " (bundled)";
+    c.bundled = true;
+    Status st = BundledInputs(meta, test_case, name, &c.inputs);
+    if (!st.ok()) {
+      return st;
+    }
+    if (!test_case.expected_outputs.empty() &&
+        test_case.expected_outputs.size() != meta.num_outputs()) {
+      return Status::Error(
+          kExitInvalidProgram,
+          "'" + path + "': " + name + " has " +
+              std::to_string(test_case.expected_outputs.size()) +
+              " expected output(s), but method '" + flags.method + "' has " +
+              std::to_string(meta.num_outputs()) + " output(s)");
+    }
+    for (const BundledValue& value : test_case.expected_outputs) {
+      c.expected.push_back(
+          Expected{value.data(), value.nbytes, name, &value});
+    }
+    if (!out_dir.empty()) {
+      c.out_dir = out_dir / ("case_" + std::to_string(k));
+    }
+    cases->push_back(std::move(c));
+  }
+  return Status::Ok();
+}
+
 int Run(const RunnerFlags& flags) {
   const std::string& path = flags.model_path;
 
   // What kind of file is it?
+  FileKind kind;
   {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) {
@@ -275,43 +533,66 @@ int Run(const RunnerFlags& flags) {
     size_t got = std::fread(head, 1, sizeof(head), f);
     std::fclose(f);
     std::string id;
-    switch (IdentifyFile(head, got, &id)) {
-      case FileKind::kTooShort:
-        return Fail(Status::Error(
-            kExitInvalidProgram, "'" + path + "' is not an ExecuTorch program: " +
-                                     std::to_string(got) +
-                                     " bytes is too short for a .pte"));
-      case FileKind::kBundledProgram:
-        return Fail(Status::Error(kExitUnsupported,
-                                  "'" + path + "' (file identifier '" + id +
-                                      "'): " + kBundledUnsupported));
-      case FileKind::kUnknown:
-        return Fail(Status::Error(
-            kExitInvalidProgram, "'" + path +
-                                     "' is not an ExecuTorch program: file "
-                                     "identifier '" +
-                                     id + "', expected 'ET12'"));
-      case FileKind::kProgram:
-        break;
+    kind = IdentifyFile(head, got, &id);
+    if (kind == FileKind::kTooShort) {
+      return Fail(Status::Error(
+          kExitInvalidProgram, "'" + path + "' is not an ExecuTorch program: " +
+                                   std::to_string(got) +
+                                   " bytes is too short for a .pte"));
+    }
+    if (kind == FileKind::kUnknown) {
+      return Fail(Status::Error(
+          kExitInvalidProgram,
+          "'" + path + "' is not an ExecuTorch program: file identifier '" +
+              id + "', expected 'ET12' (.pte) or '" +
+              BundledProgram::FileIdentifier() + "' (.bpte)"));
     }
   }
 
   SetFatalSignalContext("loading the program");
   ClearCapturedLog();
-  Result<FileDataLoader> loader = FileDataLoader::from(path.c_str());
-  if (!loader.ok()) {
-    return Fail(Status::Error(kExitIo, "cannot open model file '" + path +
-                                           "': " + CapturedErrors()));
+  // A .bpte is read and verified whole; its embedded program then loads from
+  // memory exactly like a .pte from its file.
+  std::unique_ptr<BundledProgram> bundled;
+  std::unique_ptr<executorch::runtime::DataLoader> loader;
+  if (kind == FileKind::kBundledProgram) {
+    std::vector<uint8_t> bytes;
+    std::string error;
+    if (!ReadFile(path, &bytes, &error)) {
+      return Fail(Status::Error(
+          kExitIo, "cannot read model file '" + path + "': " + error));
+    }
+    Status st = BundledProgram::Parse(bytes.data(), bytes.size(), &bundled);
+    if (!st.ok()) {
+      st.message = "'" + path + "': " + st.message;
+      return Fail(st);
+    }
+    loader = std::make_unique<BufferDataLoader>(bundled->program_data(),
+                                                bundled->program_size());
+  } else {
+    Result<FileDataLoader> file = FileDataLoader::from(path.c_str());
+    if (!file.ok()) {
+      return Fail(Status::Error(kExitIo, "cannot open model file '" + path +
+                                             "': " + CapturedErrors()));
+    }
+    loader = std::make_unique<FileDataLoader>(std::move(file.get()));
   }
   std::optional<Program> program;
-  Status st =
-      LoadProgram(&loader.get(), flags.verification == "minimal", &program);
+  Status st = LoadProgram(loader.get(), flags.verification == "minimal",
+                          &program);
   if (!st.ok()) {
     st.message = "'" + path + "': " + st.message;
     return Fail(st);
   }
   std::printf("program: %s, %zu method(s)\n", path.c_str(),
               program->num_methods());
+  if (bundled) {
+    std::printf(
+        "bundled: schema %s version %" PRIu32
+        ", program %zu bytes, test cases for: %s\n",
+        BundledProgram::FileIdentifier(), bundled->version(),
+        bundled->program_size(), bundled->MethodNames().c_str());
+  }
 
   std::unique_ptr<executorch::etdump::ETDumpGen> etdump;
   if (!flags.etdump_path.empty()) {
@@ -345,164 +626,80 @@ int Run(const RunnerFlags& flags) {
   std::printf("method: %s, %zu input(s), %zu output(s)\n", meta.name(),
               meta.num_inputs(), meta.num_outputs());
 
-  // Inputs.
-  std::unique_ptr<MethodInputs> inputs;
-  if (!flags.input_files.empty()) {
-    st = MethodInputs::FromFiles(meta, flags.input_files, &inputs);
+  std::filesystem::path out_dir;
+  if (!flags.output_dir.empty()) {
+    out_dir = flags.output_dir;
+  }
+  // A bundled program runs its test cases unless inputs are given.
+  bool run_bundled =
+      bundled && flags.input_files.empty() && flags.inputs.empty();
+  std::vector<RunCase> cases;
+  std::vector<std::vector<uint8_t>> expected_files;
+  if (run_bundled) {
+    st = BundledCases(path, *bundled, *session, flags, out_dir, &cases);
   } else {
-    InputFill fill = flags.inputs == "zeros"    ? InputFill::kZeros
-                     : flags.inputs == "random" ? InputFill::kRandom
-                                                : InputFill::kOnes;
-    st = MethodInputs::Generate(meta, fill, flags.seed, &inputs);
+    if (bundled) {
+      std::printf("bundled: test cases not run (inputs from %s)\n",
+                  flags.input_files.empty() ? "--inputs" : "--input_files");
+    }
+    RunCase c;
+    c.out_dir = out_dir;
+    if (!flags.input_files.empty()) {
+      st = MethodInputs::FromFiles(meta, flags.input_files, &c.inputs);
+    } else {
+      InputFill fill = flags.inputs == "zeros"    ? InputFill::kZeros
+                       : flags.inputs == "random" ? InputFill::kRandom
+                                                  : InputFill::kOnes;
+      c.input_note =
+          " (" + (flags.inputs.empty() ? std::string("ones") : flags.inputs) +
+          ")";
+      st = MethodInputs::Generate(meta, fill, flags.seed, &c.inputs);
+    }
+    if (st.ok() && !flags.expected_outputs.empty()) {
+      if (flags.expected_outputs.size() != meta.num_outputs()) {
+        st = Status::Error(
+            kExitUsage, "--expected_outputs has " +
+                            std::to_string(flags.expected_outputs.size()) +
+                            " file(s), but the method has " +
+                            std::to_string(meta.num_outputs()) +
+                            " output(s)");
+      }
+      expected_files.resize(flags.expected_outputs.size());
+      for (size_t i = 0; st.ok() && i < expected_files.size(); ++i) {
+        const std::string& file = flags.expected_outputs[i];
+        std::string read_error;
+        if (!ReadFile(file, &expected_files[i], &read_error)) {
+          st = Status::Error(kExitIo, "cannot read expected output '" + file +
+                                          "': " + read_error);
+        }
+        c.expected.push_back(Expected{expected_files[i].data(),
+                                      expected_files[i].size(), file,
+                                      nullptr});
+      }
+    }
+    cases.push_back(std::move(c));
   }
   if (!st.ok()) {
     return Fail(st);
   }
-  std::filesystem::path out_dir;
-  if (!flags.output_dir.empty()) {
-    out_dir = flags.output_dir;
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    if (ec) {
-      return Fail(Status::Error(kExitIo, "cannot create --output_dir '" +
-                                             flags.output_dir +
-                                             "': " + ec.message()));
-    }
-  }
-  for (size_t i = 0; i < inputs->size(); ++i) {
-    std::printf("input %zu: %s, %zu bytes%s\n", i, inputs->Describe(i).c_str(),
-                inputs->data(i).size(),
-                flags.input_files.empty()
-                    ? (" (" + (flags.inputs.empty() ? std::string("ones")
-                                                    : flags.inputs) +
-                       ")")
-                          .c_str()
-                    : (" from " + flags.input_files[i]).c_str());
-    if (!out_dir.empty()) {
-      st = WriteFile(out_dir / ("input_" + std::to_string(i) + ".bin"),
-                     inputs->data(i).data(), inputs->data(i).size());
-      if (!st.ok()) {
-        return Fail(st);
-      }
-    }
-  }
 
-  // Inferences.
-  SetFatalSignalContext("executing the method");
-  double total_ms = 0;
-  for (int64_t run = 1; run <= flags.num_inferences; ++run) {
-    st = inputs->SetAll(session->method());
+  Tally tally;
+  for (const RunCase& c : cases) {
+    st = RunOne(*program, flags, config, session.get(), c, &tally);
     if (!st.ok()) {
       return Fail(st);
     }
-    ClearCapturedLog();
-    auto start = std::chrono::steady_clock::now();
-    Error error = session->method().execute();
-    auto end = std::chrono::steady_clock::now();
-    if (error != Error::Ok) {
-      st = ExecutionStatus(error, *session);
-      if (st.code == kExitArenaTooSmall &&
-          session->temp_allocator().failed()) {
-        std::optional<size_t> needed =
-            MeasureTempArena(*program, flags, config, *inputs);
-        if (needed) {
-          st.message = "temp arena too small: needs " +
-                       std::to_string(*needed) + " bytes, " +
-                       std::to_string(config.temp_arena_bytes) +
-                       " available (raise --temp_arena_bytes)";
-        }
-      }
-      return Fail(st);
-    }
-    double ms = std::chrono::duration<double, std::milli>(end - start).count();
-    total_ms += ms;
-    std::printf("inference %" PRId64 "/%" PRId64 ": %.3f ms\n", run,
-                flags.num_inferences, ms);
   }
-  std::printf("average: %.3f ms over %" PRId64 " inference(s)\n",
-              total_ms / static_cast<double>(flags.num_inferences),
-              flags.num_inferences);
-
-  // Outputs.
-  SetFatalSignalContext("reading the outputs");
-  size_t num_outputs = session->method().outputs_size();
-  std::vector<EValue> outputs(num_outputs);
-  ClearCapturedLog();
-  Error error = session->method().get_outputs(outputs.data(), num_outputs);
-  if (error != Error::Ok) {
-    return Fail(Status::Error(kExitExecution,
-                              std::string("cannot read outputs: ") +
-                                  executorch::runtime::to_string(error)));
-  }
-  if (!flags.expected_outputs.empty() &&
-      flags.expected_outputs.size() != num_outputs) {
-    return Fail(Status::Error(
-        kExitUsage, "--expected_outputs has " +
-                        std::to_string(flags.expected_outputs.size()) +
-                        " file(s), but the method has " +
-                        std::to_string(num_outputs) + " output(s)"));
-  }
-  size_t failed_outputs = 0;
-  for (size_t i = 0; i < num_outputs; ++i) {
-    OutputView view;
-    if (!ViewOutput(outputs[i], &view)) {
-      std::printf("output %zu: EValue tag %u (not printed)\n", i,
-                  static_cast<unsigned>(outputs[i].tag));
-      continue;
-    }
-    size_t count = ElementCount(view.dtype, view.nbytes);
-    std::string values;
-    size_t shown = std::min(count, static_cast<size_t>(flags.print_values));
-    for (size_t k = 0; k < shown; ++k) {
-      values += (k ? ", " : "") + FormatValue(view.dtype, view.data, k);
-    }
-    if (shown < count) {
-      values += ", ...";
-    }
-    std::printf("output %zu: %s %s%s, %zu bytes: [%s]\n", i, view.kind.c_str(),
-                DtypeName(view.dtype),
-                view.kind == "tensor"
-                    ? ShapeString(view.sizes.data(), view.sizes.size()).c_str()
-                    : "",
-                view.nbytes, values.c_str());
-    if (!out_dir.empty()) {
-      st = WriteFile(out_dir / ("output_" + std::to_string(i) + ".bin"),
-                     view.data, view.nbytes);
-      if (!st.ok()) {
-        return Fail(st);
-      }
-    }
-    if (!flags.expected_outputs.empty()) {
-      std::vector<uint8_t> expected;
-      std::string read_error;
-      if (!ReadFile(flags.expected_outputs[i], &expected, &read_error)) {
-        return Fail(Status::Error(kExitIo, "cannot read expected output '" +
-                                               flags.expected_outputs[i] +
-                                               "': " + read_error));
-      }
-      if (expected.size() != view.nbytes) {
-        std::printf("output %zu: FAIL (expected %zu bytes in %s, got %zu)\n", i,
-                    expected.size(), flags.expected_outputs[i].c_str(),
-                    view.nbytes);
-        ++failed_outputs;
-        continue;
-      }
-      Comparison c = Compare(view.dtype, view.data, expected.data(), count,
-                             flags.bundled_atol, flags.bundled_rtol);
-      if (c.mismatches == 0) {
-        std::printf("output %zu: PASS (max abs error %.3g, atol %g, rtol %g)\n",
-                    i, c.max_abs_error, flags.bundled_atol, flags.bundled_rtol);
-      } else {
-        ++failed_outputs;
-        std::printf(
-            "output %zu: FAIL (%zu of %zu values differ, first at %zu: got "
-            "%s, expected %s; atol %g, rtol %g)\n",
-            i, c.mismatches, count, c.first_mismatch,
-            FormatValue(view.dtype, view.data, c.first_mismatch).c_str(),
-            FormatValue(view.dtype, expected.data(), c.first_mismatch).c_str(),
-            flags.bundled_atol, flags.bundled_rtol);
-      }
-    }
+  if (run_bundled || !flags.expected_outputs.empty()) {
+    std::string what = run_bundled ? "bundled: " +
+                                         std::to_string(cases.size()) +
+                                         " test case(s) of method '" +
+                                         flags.method + "'"
+                                   : std::string("expected outputs");
+    std::printf("%s: %zu output(s) compared: %zu PASS, %zu FAIL (atol %g, "
+                "rtol %g)\n",
+                what.c_str(), tally.compared, tally.compared - tally.failed,
+                tally.failed, flags.bundled_atol, flags.bundled_rtol);
   }
 
   // Memory report.
@@ -537,11 +734,13 @@ int Run(const RunnerFlags& flags) {
                 result.size);
   }
 
-  if (failed_outputs > 0) {
-    return Fail(Status::Error(kExitVerification,
-                              std::to_string(failed_outputs) + " of " +
-                                  std::to_string(num_outputs) +
-                                  " output(s) differ from --expected_outputs"));
+  if (tally.failed > 0) {
+    return Fail(Status::Error(
+        kExitVerification,
+        std::to_string(tally.failed) + " of " +
+            std::to_string(tally.compared) + " output(s) differ from " +
+            (run_bundled ? "the bundled expected outputs"
+                         : "--expected_outputs")));
   }
   std::printf("executor_runner: OK\n");
   return kExitOk;

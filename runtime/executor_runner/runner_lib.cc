@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -703,30 +704,49 @@ Status MethodInputs::FromFiles(const MethodMeta& meta,
                              "' has " + std::to_string(meta.num_inputs()) +
                              " input(s)");
   }
-  auto inputs = std::unique_ptr<MethodInputs>(new MethodInputs());
+  std::vector<std::vector<uint8_t>> contents(paths.size());
+  std::vector<Bytes> buffers;
   for (size_t i = 0; i < paths.size(); ++i) {
+    std::string error;
+    if (!ReadFile(paths[i], &contents[i], &error)) {
+      return Status::Error(kExitIo, "cannot read input file '" + paths[i] +
+                                        "': " + error);
+    }
+    buffers.push_back({contents[i].data(), contents[i].size(),
+                       "input file '" + paths[i] + "'"});
+  }
+  return FromBytes(meta, buffers, out, max_input_bytes);
+}
+
+Status MethodInputs::FromBytes(const MethodMeta& meta,
+                               const std::vector<Bytes>& buffers,
+                               std::unique_ptr<MethodInputs>* out,
+                               size_t max_input_bytes) {
+  if (buffers.size() != meta.num_inputs()) {
+    return Status::Error(kExitInternal,
+                         std::to_string(buffers.size()) +
+                             " input buffer(s) for " +
+                             std::to_string(meta.num_inputs()) + " input(s)");
+  }
+  auto inputs = std::unique_ptr<MethodInputs>(new MethodInputs());
+  for (size_t i = 0; i < buffers.size(); ++i) {
     std::unique_ptr<Input> in;
     Status st = Prepare(meta, i, max_input_bytes, &in);
     if (!st.ok()) {
       return st;
     }
-    std::vector<uint8_t> bytes;
-    std::string error;
-    if (!ReadFile(paths[i], &bytes, &error)) {
-      return Status::Error(kExitIo, "cannot read input file '" + paths[i] +
-                                        "': " + error);
-    }
-    if (bytes.size() != in->data.size()) {
+    const Bytes& bytes = buffers[i];
+    if (bytes.size != in->data.size()) {
       return Status::Error(
           kExitBadInput,
-          "input file '" + paths[i] + "' has " + std::to_string(bytes.size()) +
+          bytes.source + " has " + std::to_string(bytes.size) +
               " bytes, but input " + std::to_string(i) + " (" +
               DtypeName(in->dtype) +
               ShapeString(in->sizes.data(), in->sizes.size()) + ") needs " +
               std::to_string(in->data.size()) + " bytes");
     }
-    if (!bytes.empty()) {
-      std::memcpy(in->data.data(), bytes.data(), bytes.size());
+    if (bytes.size > 0) {
+      std::memcpy(in->data.data(), bytes.data, bytes.size);
     }
     inputs->inputs_.push_back(std::move(in));
   }
@@ -882,6 +902,64 @@ Status MethodInputs::SetAll(Method& method) const {
     }
   }
   return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Bundled programs.
+
+std::string Describe(const BundledValue& value) {
+  if (value.is_tensor) {
+    return std::string(DtypeName(value.dtype)) +
+           ShapeString(value.sizes.data(), value.sizes.size());
+  }
+  return std::string(DtypeName(value.dtype)) + " scalar";
+}
+
+Status BundledInputs(const MethodMeta& meta, const BundledTestCase& test_case,
+                     const std::string& where,
+                     std::unique_ptr<MethodInputs>* out,
+                     size_t max_input_bytes) {
+  if (test_case.inputs.size() != meta.num_inputs()) {
+    return Status::Error(kExitBadInput,
+                         where + " has " +
+                             std::to_string(test_case.inputs.size()) +
+                             " input(s), but method '" + meta.name() +
+                             "' has " + std::to_string(meta.num_inputs()));
+  }
+  std::vector<MethodInputs::Bytes> buffers;
+  for (size_t i = 0; i < test_case.inputs.size(); ++i) {
+    const BundledValue& value = test_case.inputs[i];
+    std::string name = where + " input " + std::to_string(i);
+    if (!value.is_tensor) {
+      return Status::Error(kExitBadInput,
+                           name + " is a " + Describe(value) +
+                               "; only tensor inputs are supported");
+    }
+    // A method input that is no tensor is reported by FromBytes.
+    Result<TensorInfo> info = meta.input_tensor_meta(i);
+    if (info.ok()) {
+      Span<const int32_t> sizes = info->sizes();
+      Span<const uint8_t> dim_order = info->dim_order();
+      bool same_shape =
+          value.sizes.size() == sizes.size() &&
+          std::equal(sizes.begin(), sizes.end(), value.sizes.begin()) &&
+          (value.dim_order.empty() ||
+           (value.dim_order.size() == dim_order.size() &&
+            std::equal(dim_order.begin(), dim_order.end(),
+                       value.dim_order.begin())));
+      if (value.dtype != info->scalar_type() || !same_shape) {
+        return Status::Error(
+            kExitBadInput,
+            name + " is " + Describe(value) + ", but input " +
+                std::to_string(i) + " of method '" + meta.name() + "' is " +
+                DtypeName(info->scalar_type()) +
+                ShapeString(sizes.data(), sizes.size()) +
+                " (dynamic shapes and other dim orders are not supported)");
+      }
+    }
+    buffers.push_back({value.data(), value.nbytes, name});
+  }
+  return MethodInputs::FromBytes(meta, buffers, out, max_input_bytes);
 }
 
 }  // namespace etrunner

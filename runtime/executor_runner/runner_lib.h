@@ -28,37 +28,13 @@
 #include <executorch/runtime/executor/method_meta.h>
 #include <executorch/runtime/executor/program.h>
 
+#include "runtime/executor_runner/bundled_program.h"
+#include "runtime/executor_runner/status.h"
+
 namespace etrunner {
 
-// Process exit codes of executor_runner (documented in README.md).
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitInternal = 1,         // unexpected runtime error
-  kExitUsage = 2,            // bad or missing flags, unknown method
-  kExitIo = 3,               // a file cannot be read or written
-  kExitInvalidProgram = 4,   // not a .pte, truncated or corrupt program
-  kExitMissingOperator = 5,  // a kernel the program needs is not linked in
-  kExitBadInput = 6,         // input file size/dtype mismatch, bad input spec
-  kExitArenaTooSmall = 7,    // method/temp arena or planned memory too small
-  kExitExecution = 8,        // Method::execute failed
-  kExitVerification = 9,     // outputs differ from the expected/bundled ones
-  kExitUnsupported = 10,     // a feature this build cannot provide (.bpte)
-  kExitRuntimeAbort = 11,    // the runtime stopped on a failed ET_CHECK
-  kExitFatalSignal = 12,     // SIGSEGV/SIGBUS/SIGFPE/SIGILL inside the runtime
-};
-
+// "invalid_program" for kExitInvalidProgram, ...
 const char* ExitCodeName(int code);
-
-struct Status {
-  int code = kExitOk;
-  std::string message;
-
-  bool ok() const { return code == kExitOk; }
-  static Status Ok() { return Status{}; }
-  static Status Error(int code, std::string message) {
-    return Status{code, std::move(message)};
-  }
-};
 
 // ---------------------------------------------------------------------------
 // ExecuTorch log capture. ExecuTorch's ET_LOG goes through its PAL; we route it
@@ -238,9 +214,24 @@ class MethodInputs {
   // Largest input tensor accepted by default (guards a corrupt program).
   static constexpr size_t kDefaultMaxInputBytes = size_t{1} << 30;
 
+  // Raw bytes for one input and what to call them in errors ("input file
+  // 'a.bin'").
+  struct Bytes {
+    const uint8_t* data;
+    size_t size;
+    std::string source;
+  };
+
   // From raw files, one per input; each size must equal the input's nbytes.
   static Status FromFiles(const executorch::runtime::MethodMeta& meta,
                           const std::vector<std::string>& paths,
+                          std::unique_ptr<MethodInputs>* out,
+                          size_t max_input_bytes = kDefaultMaxInputBytes);
+  // From bytes in memory (e.g. a bundled test case's tensors), one buffer per
+  // input (buffers.size() == meta.num_inputs()); each size must equal the
+  // input's nbytes.
+  static Status FromBytes(const executorch::runtime::MethodMeta& meta,
+                          const std::vector<Bytes>& buffers,
                           std::unique_ptr<MethodInputs>* out,
                           size_t max_input_bytes = kDefaultMaxInputBytes);
   // Generated for every input of any numeric or Bool dtype.
@@ -270,6 +261,21 @@ class MethodInputs {
 
   std::vector<std::unique_ptr<Input>> inputs_;
 };
+
+// ---------------------------------------------------------------------------
+// Bundled programs (bundled_program.h).
+
+// "Float[2, 3]" or "Long scalar".
+std::string Describe(const BundledValue& value);
+
+// The inputs of one bundled test case: as many as the method has, each a
+// tensor of the method's dtype, shape and dim order (kExitBadInput
+// otherwise). `where` names the test case in errors.
+Status BundledInputs(
+    const executorch::runtime::MethodMeta& meta,
+    const BundledTestCase& test_case, const std::string& where,
+    std::unique_ptr<MethodInputs>* out,
+    size_t max_input_bytes = MethodInputs::kDefaultMaxInputBytes);
 
 // Reads a whole file (false + errno text in *error on failure).
 bool ReadFile(const std::string& path, std::vector<uint8_t>* out,

@@ -52,6 +52,13 @@ class CompareIntBool(torch.nn.Module):
         return greater, n * 3 + 1, m * 2, torch.logical_and(greater, b)
 
 
+class Int8Ops(torch.nn.Module):
+    """int8 sum and comparison: int8 and bool outputs."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return a + b, a > b
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
     """A model and how to make inputs for it."""
@@ -79,12 +86,21 @@ def _compare_inputs(g: torch.Generator) -> tuple[torch.Tensor, ...]:
     )
 
 
+def _int8_inputs(g: torch.Generator) -> tuple[torch.Tensor, ...]:
+    # Small values: the int8 sum does not overflow.
+    return (
+        torch.randint(-8, 8, (2, 5), generator=g, dtype=torch.int8),
+        torch.randint(-8, 8, (2, 5), generator=g, dtype=torch.int8),
+    )
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec("add", Add, _add_inputs),
         ModelSpec("mlp", Mlp, _mlp_inputs),
         ModelSpec("compare", CompareIntBool, _compare_inputs),
+        ModelSpec("int8", Int8Ops, _int8_inputs),
     )
 }
 

@@ -12,12 +12,21 @@ import json
 import pathlib
 import re
 import subprocess
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 import torch
 from absl import flags
 from absl.testing import absltest
+from executorch.devtools import BundledProgram
+from executorch.devtools.bundled_program.config import (
+    MethodTestCase,
+    MethodTestSuite,
+)
+from executorch.devtools.bundled_program.serialize import (
+    serialize_from_bundled_program_to_flatbuffer,
+)
 
 from tests.runtime import models
 from tools.etdump import bpte_unbundle, etdump_to_chrome_trace
@@ -41,6 +50,9 @@ EXIT_BAD_INPUT = 6
 EXIT_ARENA_TOO_SMALL = 7
 EXIT_VERIFICATION = 9
 EXIT_UNSUPPORTED = 10
+
+# One bundled test case: inputs and expected outputs.
+BundledCase = tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]]
 
 _NUMPY_DTYPES: dict[torch.dtype, npt.DTypeLike] = {
     torch.float32: np.float32,
@@ -89,6 +101,35 @@ def read_tensor(path: pathlib.Path, like: torch.Tensor) -> torch.Tensor:
 
 def write_tensor(path: pathlib.Path, tensor: torch.Tensor) -> None:
     path.write_bytes(tensor.contiguous().numpy().tobytes())
+
+
+def write_bpte(
+    path: pathlib.Path, pte: pathlib.Path, suites: dict[str, list[BundledCase]]
+) -> pathlib.Path:
+    """Bundles the program `pte` with test cases per method, through
+    executorch's Python API (which takes the expected outputs as given)."""
+    bundled = BundledProgram(
+        None,
+        [
+            MethodTestSuite(
+                method,
+                [MethodTestCase(list(inputs), list(expected)) for inputs, expected in cases],
+            )
+            for method, cases in suites.items()
+        ],
+        pte_file_path=str(pte),
+    )
+    path.write_bytes(serialize_from_bundled_program_to_flatbuffer(bundled))
+    return path
+
+
+def eager_cases(name: str, seeds: Sequence[int]) -> list[BundledCase]:
+    """Test cases of model `name` with PyTorch eager's outputs."""
+    cases: list[BundledCase] = []
+    for seed in seeds:
+        inputs = models.example_inputs(name, seed=seed)
+        cases.append((inputs, models.eager_outputs(name, inputs)))
+    return cases
 
 
 class RunnerTest(absltest.TestCase):
@@ -304,12 +345,182 @@ class RunnerTest(absltest.TestCase):
 
     # --- bundled programs -------------------------------------------------
 
-    def test_bpte_is_reported_as_unsupported(self) -> None:
-        self.assert_error(
-            run_runner(f"--model_path={program('add.bpte')}"),
-            EXIT_UNSUPPORTED,
-            r"file identifier 'BP08'.*not supported by this build.*bundled_program",
+    def bpte(self, pte: str, suites: dict[str, list[BundledCase]]) -> pathlib.Path:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        return write_bpte(tmp / pte.replace(".pte", ".bpte"), program(pte), suites)
+
+    def test_bpte_outputs_pass(self) -> None:
+        # float32, int64, int32 and bool inputs; bool, int64, int32 outputs.
+        compare = self.bpte("compare.pte", {"forward": eager_cases("compare", [1, 2])})
+        # int8 inputs; int8 and bool outputs.
+        int8 = self.bpte("int8.pte", {"forward": eager_cases("int8", [1, 2, 3])})
+        for path, cases, outputs in ((compare, 2, 4), (int8, 3, 2)):
+            with self.subTest(program=path.name):
+                result = run_runner(f"--model_path={path}")
+                self.assert_ok(result)
+                self.assertIn("bundled: schema BP08 version 2, ", result.stdout)
+                passes = re.findall(
+                    r"(?m)^test case (\d+): output (\d+): PASS \(max abs error 0, atol 0\.0001, rtol 0\.0001\)$",
+                    result.stdout,
+                )
+                self.assertEqual(
+                    passes,
+                    [(str(k), str(i)) for k in range(cases) for i in range(outputs)],
+                    msg=result.stdout,
+                )
+                self.assertIn(
+                    f"bundled: {cases} test case(s) of method 'forward': "
+                    f"{cases * outputs} output(s) compared: {cases * outputs} PASS, 0 FAIL",
+                    result.stdout,
+                )
+                self.assertRegex(result.stdout, r"(?m)^memory: method arena: peak \d+ of ")
+
+    def test_bpte_float_outputs_within_tolerance(self) -> None:
+        path = self.bpte("mlp.pte", {"forward": eager_cases("mlp", [1])})
+        result = run_runner(f"--model_path={path}", "--num_inferences=2")
+        self.assert_ok(result)
+        self.assertRegex(result.stdout, r"(?m)^test case 0: inference 2/2: ")
+        self.assertRegex(result.stdout, r"(?m)^test case 0: output 0: PASS \(max abs error ")
+
+    def test_bpte_wrong_expected_output_fails(self) -> None:
+        (good,) = eager_cases("add", [1])
+        inputs, (expected,) = good
+        wrong = expected.clone()
+        wrong.view(-1)[3] += 0.5
+        path = self.bpte("add.pte", {"forward": [good, (inputs, [wrong])]})
+        result = run_runner(f"--model_path={path}")
+        self.assertRegex(result.stdout, r"(?m)^test case 0: output 0: PASS ")
+        self.assertRegex(
+            result.stdout,
+            r"(?m)^test case 1: output 0: FAIL \(1 of 6 values differ, first at 3: "
+            r"got \S+, expected \S+; max abs error 0\.5, atol 0\.0001, rtol 0\.0001\)$",
         )
+        self.assertIn(
+            "bundled: 2 test case(s) of method 'forward': 2 output(s) compared: 1 PASS, 1 FAIL",
+            result.stdout,
+        )
+        self.assert_error(
+            result,
+            EXIT_VERIFICATION,
+            r"1 of 2 output\(s\) differ from the bundled expected outputs",
+        )
+        # The tolerances come from the flags.
+        self.assert_ok(run_runner(f"--model_path={path}", "--bundled_atol=0.6"))
+
+    def test_bpte_wrong_dtype_or_shape_fails(self) -> None:
+        inputs, (expected,) = eager_cases("add", [1])[0]
+        path = self.bpte(
+            "add.pte",
+            {"forward": [(inputs, [expected.double()]), (inputs, [expected.reshape(3, 2)])]},
+        )
+        result = run_runner(f"--model_path={path}")
+        self.assertRegex(
+            result.stdout,
+            r"(?m)^test case 0: output 0: FAIL \(expected Double\[2, 3\], got Float\[2, 3\]\)$",
+        )
+        self.assertRegex(
+            result.stdout,
+            r"(?m)^test case 1: output 0: FAIL \(expected Float\[3, 2\], got Float\[2, 3\]\)$",
+        )
+        self.assert_error(result, EXIT_VERIFICATION, r"2 of 2 output\(s\) differ")
+
+    def test_bpte_wrong_input_dtype_is_bad_input(self) -> None:
+        inputs, expected = eager_cases("add", [1])[0]
+        path = self.bpte("add.pte", {"forward": [((inputs[0], inputs[1].int()), expected)]})
+        self.assert_error(
+            run_runner(f"--model_path={path}"),
+            EXIT_BAD_INPUT,
+            r"test case 0 input 1 is Int\[2, 3\], but input 1 of method 'forward' is Float\[2, 3\]",
+        )
+
+    def test_bpte_output_dir_per_test_case(self) -> None:
+        cases = eager_cases("compare", [1, 2])
+        path = self.bpte("compare.pte", {"forward": cases})
+        out = pathlib.Path(self.create_tempdir().full_path)
+        self.assert_ok(run_runner(f"--model_path={path}", f"--output_dir={out}"))
+        for k, (_, expected) in enumerate(cases):
+            self.assert_outputs_match(out / f"case_{k}", list(expected))
+
+    def test_bpte_with_inputs_flag_skips_test_cases(self) -> None:
+        result = run_runner(f"--model_path={program('add.bpte')}", "--inputs=zeros")
+        self.assert_ok(result)
+        self.assertIn("bundled: test cases not run (inputs from --inputs)", result.stdout)
+        self.assertNotIn("PASS", result.stdout)
+
+    def test_bpte_without_test_cases_for_method(self) -> None:
+        path = self.bpte("add.pte", {})
+        self.assert_error(
+            run_runner(f"--model_path={path}"),
+            EXIT_USAGE,
+            r"has no test cases for method 'forward' \(test cases for: \(none\)\)",
+        )
+        self.assert_error(
+            run_runner(f"--model_path={program('add.bpte')}", "--method=backward"),
+            EXIT_USAGE,
+            r"no method 'backward'.*it has: forward",
+        )
+
+    def test_bpte_without_expected_outputs_runs(self) -> None:
+        inputs = models.example_inputs("add", seed=1)
+        path = self.bpte("add.pte", {"forward": [(inputs, [])]})
+        result = run_runner(f"--model_path={path}")
+        self.assert_ok(result)
+        self.assertIn(
+            "test case 0: outputs not compared: no expected outputs bundled", result.stdout
+        )
+
+    def test_truncated_bpte(self) -> None:
+        data = program("add.bpte").read_bytes()
+        for size in (8, 64, len(data) // 2, len(data) - 1):
+            with self.subTest(size=size):
+                path = pathlib.Path(self.create_tempdir().full_path) / "truncated.bpte"
+                path.write_bytes(data[:size])
+                self.assert_error(
+                    run_runner(f"--model_path={path}"),
+                    EXIT_INVALID_PROGRAM,
+                    r"not a valid bundled program: the flatbuffer verifier rejects it",
+                )
+
+    def test_corrupted_bpte(self) -> None:
+        """Seeded corruptions of the bundle around the embedded program (whose
+        own robustness pte_loader_fuzz_test covers): a clean error, never a
+        crash."""
+        data = program("add.bpte").read_bytes()
+        start = data.find(program("add.pte").read_bytes())
+        self.assertGreater(start, 0)
+        end = start + program("add.pte").stat().st_size
+        offsets = [i for i in range(8, len(data)) if not start <= i < end]
+        rng = np.random.default_rng(5)
+        outcomes: dict[int, int] = {}
+        for _ in range(40):
+            corrupt = bytearray(data)
+            for offset in rng.choice(offsets, size=4, replace=False):
+                corrupt[int(offset)] = int(rng.integers(0, 256))
+            path = pathlib.Path(self.create_tempdir().full_path) / "corrupt.bpte"
+            path.write_bytes(bytes(corrupt))
+            result = run_runner(f"--model_path={path}")
+            outcomes[result.returncode] = outcomes.get(result.returncode, 0) + 1
+            self.assertIn(
+                result.returncode,
+                (0, EXIT_INVALID_PROGRAM, EXIT_BAD_INPUT, EXIT_VERIFICATION, EXIT_UNSUPPORTED),
+                msg=f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}",
+            )
+            if result.returncode != 0:
+                self.assertRegex(result.stderr.strip(), r"^executor_runner: error: [^\n]+$")
+        self.assertIn(EXIT_INVALID_PROGRAM, outcomes, msg=str(outcomes))
+
+    def test_random_bytes_with_bundled_identifier(self) -> None:
+        data = bytearray(np.random.default_rng(2).bytes(4096))
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        for identifier, code, pattern in (
+            (b"BP08", EXIT_INVALID_PROGRAM, r"the flatbuffer verifier rejects it"),
+            (b"BP07", EXIT_UNSUPPORTED, r"bundled program schema 'BP07' is not supported: this runner reads 'BP08'"),
+        ):
+            with self.subTest(identifier=identifier):
+                data[4:8] = identifier
+                path = tmp / f"{identifier.decode()}.bpte"
+                path.write_bytes(bytes(data))
+                self.assert_error(run_runner(f"--model_path={path}"), code, pattern)
 
     def test_unbundled_bpte_verifies(self) -> None:
         tmp = pathlib.Path(self.create_tempdir().full_path)

@@ -1,8 +1,9 @@
-"""Splits a bundled program (.bpte) into what executor_runner can verify.
+"""Splits a bundled program (.bpte) into raw files executor_runner can take.
 
-The executorch wheel ships no C++ bundled-program runtime, schema header or
-flatbuffers headers, so executor_runner cannot read a .bpte itself. This tool
-uses executorch's Python deserializer instead and writes, into --output_dir:
+executor_runner runs a .bpte's test cases itself; this tool reads it with
+executorch's Python deserializer instead (an independent reader) and writes
+the program and the test cases as files, to inspect them or to run one test
+case with other flags. Into --output_dir:
 
   program.pte
   <method>/case_<k>/input_<i>.bin            raw tensor bytes (or 8-byte int64 /
