@@ -1,11 +1,13 @@
 // Bounded, seeded mutation fuzzer of executor_runner's load path.
 //
-// Each iteration takes one of the valid seed programs, applies 1-4 random
-// mutations (bit flips, interesting bytes and 32-bit values, truncation,
-// chunk deletion/duplication, splicing with another seed) and runs, in this
-// process, what executor_runner runs: Program::load (InternalConsistency
-// verification) -> method_meta -> planned buffers + monitored arenas ->
-// load_method -> generated inputs -> set_input -> (optionally) execute.
+// Each iteration takes one of the valid seed programs (.pte or .bpte), applies
+// 1-4 random mutations (bit flips, interesting bytes and 32-bit values,
+// truncation, chunk deletion/duplication, splicing with another seed) and
+// runs, in this process, what executor_runner runs: for a bundled program
+// BundledProgram::Parse (flatbuffers verifier) first, then Program::load
+// (InternalConsistency verification) -> method_meta -> planned buffers +
+// monitored arenas -> load_method -> inputs (the first bundled test case's,
+// or generated) -> set_input -> (optionally) execute.
 // Every outcome must be a classified error or success; a crash (signal, ASan
 // or UBSan report, ET_CHECK abort) ends the process and fails the test.
 //
@@ -20,7 +22,7 @@
 // are classified and counted ("execute:runtime_abort", "execute:signal_N"),
 // and --max_execute_signals bounds the faults.
 //
-//   pte_loader_fuzz --seed=1 --iterations=5000 --max_seconds=60 a.pte b.pte
+//   pte_loader_fuzz --seed=1 --iterations=5000 --max_seconds=60 a.pte b.bpte
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -253,10 +255,21 @@ std::string RunOnce(const std::vector<uint8_t>& data, bool execute) {
   std::string id;
   etrunner::FileKind kind =
       etrunner::IdentifyFile(data.data(), data.size(), &id);
-  if (kind != etrunner::FileKind::kProgram) {
+  std::unique_ptr<etrunner::BundledProgram> bundled;
+  const uint8_t* program_data = data.data();
+  size_t program_size = data.size();
+  if (kind == etrunner::FileKind::kBundledProgram) {
+    Status st =
+        etrunner::BundledProgram::Parse(data.data(), data.size(), &bundled);
+    if (!st.ok()) {
+      return "bundled_parse:" + ErrorKey(st);
+    }
+    program_data = bundled->program_data();
+    program_size = bundled->program_size();
+  } else if (kind != etrunner::FileKind::kProgram) {
     return "identify:not_a_program";
   }
-  executorch::extension::BufferDataLoader loader(data.data(), data.size());
+  executorch::extension::BufferDataLoader loader(program_data, program_size);
   std::optional<Program> program;
   Status st = etrunner::LoadProgram(&loader, /*minimal_verification=*/false,
                                     &program);
@@ -280,8 +293,16 @@ std::string RunOnce(const std::vector<uint8_t>& data, bool execute) {
       return "method_load:" + ErrorKey(st);
     }
     std::unique_ptr<MethodInputs> inputs;
-    st = MethodInputs::Generate(session->meta(), etrunner::InputFill::kOnes, 0,
-                                &inputs, /*max_input_bytes=*/1 << 20);
+    const etrunner::BundledMethodTests* tests =
+        bundled ? bundled->Find(name.get()) : nullptr;
+    if (tests != nullptr && !tests->test_cases.empty()) {
+      st = etrunner::BundledInputs(session->meta(), tests->test_cases[0],
+                                   "test case 0", &inputs,
+                                   /*max_input_bytes=*/1 << 20);
+    } else {
+      st = MethodInputs::Generate(session->meta(), etrunner::InputFill::kOnes,
+                                  0, &inputs, /*max_input_bytes=*/1 << 20);
+    }
     if (!st.ok()) {
       return "inputs:" + ErrorKey(st);
     }
@@ -332,7 +353,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: pte_loader_fuzz [--seed=N] [--iterations=N] "
                  "[--start_iteration=N] [--max_seconds=S] [--execute=true|false] "
-                 "[--dump=FILE] SEED.pte...\n");
+                 "[--dump=FILE] SEED.pte|SEED.bpte...\n");
     return 2;
   }
   etrunner::InitRuntime(/*verbose=*/false, "pte_loader_fuzz");
