@@ -1,5 +1,6 @@
 """Models the compiler knows by name, each with deterministic weights and inputs.
 
+Single operators come from backend/operators.py under their own names.
 Every factory seeds torch itself, so the compile action, the numerics test and
 the runtime test rebuild exactly the same module and example inputs from the
 model's name alone. Pretrained weights are never downloaded: pass a local
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from backend import operators
 
 Inputs = tuple[torch.Tensor, ...]
 
@@ -31,21 +34,6 @@ class ModelSpec:
     description: str
     build: Callable[[], nn.Module]
     example_inputs: Callable[[], Inputs]
-
-
-class Add(nn.Module):
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return x + y
-
-
-class Mul(nn.Module):
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return x * y
-
-
-class Softmax(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(x, dim=-1)
 
 
 class ConvNet(nn.Module):
@@ -71,13 +59,19 @@ class ConvNet(nn.Module):
 
 
 def _seeded(factory: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
+    """The factory with torch seeded first and trained-like BatchNorm statistics, in eval mode."""
+
     def build() -> nn.Module:
         torch.manual_seed(SEED)
         module = factory()
         # Fresh BatchNorm statistics are 0/1; give them the spread trained ones
         # have, so folding BN into the convolutions is actually exercised.
         for m in module.modules():
-            if isinstance(m, nn.BatchNorm2d) and m.running_mean is not None and m.running_var is not None:
+            if (
+                isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d)
+                and m.running_mean is not None
+                and m.running_var is not None
+            ):
                 m.running_mean.uniform_(-0.5, 0.5)
                 m.running_var.uniform_(0.5, 2.0)
         return module.eval()
@@ -85,12 +79,122 @@ def _seeded(factory: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
     return build
 
 
-def _randn(*shapes: tuple[int, ...]) -> Callable[[], Inputs]:
+def _randn(*shapes: tuple[int, ...], positive: bool = False) -> Callable[[], Inputs]:
     def make() -> Inputs:
         generator = torch.Generator().manual_seed(SEED + 1)
-        return tuple(torch.randn(shape, generator=generator) for shape in shapes)
+        values = tuple(torch.randn(shape, generator=generator) for shape in shapes)
+        return tuple(v.abs() + 0.1 for v in values) if positive else values
 
     return make
+
+
+class DsCnn(nn.Module):
+    """DS-CNN (small) keyword spotter as in MLPerf Tiny: 49x10 MFCC in, 12 keywords out."""
+
+    def __init__(self, channels: int = 64, blocks: int = 4, keywords: int = 12) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.Conv2d(1, channels, (10, 4), stride=2, padding=(5, 1)),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+        ]
+        for _ in range(blocks):
+            layers += [
+                nn.Conv2d(channels, channels, 3, padding=1, groups=channels),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(),
+                nn.Conv2d(channels, channels, 1),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(),
+            ]
+        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1))
+        self.classifier = nn.Linear(channels, keywords)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor = self.classifier(torch.flatten(self.features(x), 1))
+        return logits
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, inputs: int, outputs: int, stride: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(inputs, outputs, 3, stride=stride, padding=1),
+            nn.BatchNorm2d(outputs),
+            nn.ReLU(),
+            nn.Conv2d(outputs, outputs, 3, padding=1),
+            nn.BatchNorm2d(outputs),
+        )
+        self.shortcut: nn.Module = (
+            nn.Identity() if stride == 1 and inputs == outputs else nn.Conv2d(inputs, outputs, 1, stride=stride)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+class ResNet8(nn.Module):
+    """ResNet-8 as in MLPerf Tiny image classification: CIFAR-10 32x32 in, 10 classes out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        self.stages = nn.Sequential(ResidualBlock(16, 16, 1), ResidualBlock(16, 32, 2), ResidualBlock(32, 64, 2))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor = self.classifier(torch.flatten(self.pool(self.stages(self.stem(x))), 1))
+        return logits
+
+
+class LstmClassifier(nn.Module):
+    """A one-layer LSTM over a sequence, classifying from the last hidden state."""
+
+    def __init__(self, features: int = 16, hidden: int = 32, classes: int = 8) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(features, hidden, batch_first=True)
+        self.classifier = nn.Linear(hidden, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sequence, _ = self.lstm(x)
+        logits: torch.Tensor = self.classifier(sequence[:, -1])
+        return logits
+
+
+def _transformer_block() -> nn.Module:
+    # Post-norm encoder block (self-attention + MLP), as BERT-style models stack.
+    return nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=128, dropout=0.0, batch_first=True)
+
+
+def _vit_tiny() -> nn.Module:
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    # DeiT-tiny's width (192), heads (3), MLP (768) and 16x16 patches, with 2
+    # of its 12 layers on 64x64 images (16 patches + class token). ExecuTorch's
+    # Arm passes cost about a minute per encoder layer: the full 12-layer
+    # model took over 12 minutes per compile, 4 layers 6 minutes, too slow
+    # for a suite that compiles it for five targets.
+    module = VisionTransformer(image_size=64, patch_size=16, num_layers=2, num_heads=3, hidden_dim=192, mlp_dim=768)
+    # torchvision zero-initialises the classifier (fine-tuning starts from
+    # it); seeded random weights must reach the logits.
+    nn.init.normal_(module.heads.head.weight, std=0.02)
+    result: nn.Module = module
+    return result
+
+
+def _mobilenet_v3_small() -> nn.Module:
+    from torchvision.models import mobilenet_v3_small
+
+    module: nn.Module = mobilenet_v3_small(weights=None)
+    return module
+
+
+def _resnet18() -> nn.Module:
+    from torchvision.models import resnet18
+
+    module: nn.Module = resnet18(weights=None)
+    return module
 
 
 def _mobilenet_v2() -> nn.Module:
@@ -103,9 +207,6 @@ def _mobilenet_v2() -> nn.Module:
 
 
 MODELS: dict[str, ModelSpec] = {
-    "add": ModelSpec("x + y on two 1x8x16x16 tensors", _seeded(Add), _randn((1, 8, 16, 16), (1, 8, 16, 16))),
-    "mul": ModelSpec("x * y on two 1x8x16x16 tensors", _seeded(Mul), _randn((1, 8, 16, 16), (1, 8, 16, 16))),
-    "softmax": ModelSpec("softmax over the last dim of 1x4x64", _seeded(Softmax), _randn((1, 4, 64))),
     "conv_net": ModelSpec(
         "Conv-BN-ReLU x2, pooling, linear classifier on 1x3x32x32",
         _seeded(ConvNet),
@@ -117,6 +218,41 @@ MODELS: dict[str, ModelSpec] = {
         _seeded(_mobilenet_v2),
         _randn((1, 3, 224, 224)),
     ),
+    "mobilenet_v3_small": ModelSpec(
+        "torchvision MobileNetV3-small on 1x3x224x224 (hardswish, squeeze-excite); seeded weights",
+        _seeded(_mobilenet_v3_small),
+        _randn((1, 3, 224, 224)),
+    ),
+    "resnet18": ModelSpec(
+        "torchvision ResNet-18 on 1x3x224x224; seeded weights", _seeded(_resnet18), _randn((1, 3, 224, 224))
+    ),
+    "ds_cnn": ModelSpec(
+        "DS-CNN keyword spotter (MLPerf Tiny KWS) on 1x1x49x10 MFCCs", _seeded(DsCnn), _randn((1, 1, 49, 10))
+    ),
+    "resnet8": ModelSpec(
+        "ResNet-8 (MLPerf Tiny image classification) on 1x3x32x32", _seeded(ResNet8), _randn((1, 3, 32, 32))
+    ),
+    "lstm": ModelSpec(
+        "one-layer LSTM (16 features, 32 hidden) over 8 steps, linear classifier",
+        _seeded(LstmClassifier),
+        _randn((1, 8, 16)),
+    ),
+    "transformer_block": ModelSpec(
+        "transformer encoder block (d_model 64, 4 heads, MLP 128) on 1x16x64 tokens",
+        _seeded(_transformer_block),
+        _randn((1, 16, 64)),
+    ),
+    "vit_tiny": ModelSpec(
+        "ViT with DeiT-tiny's width, heads and MLP (192, 3, 768), 2 layers, on 1x3x64x64; seeded weights",
+        _seeded(_vit_tiny),
+        _randn((1, 3, 64, 64)),
+    ),
+}
+
+# Operators register under their own names (e.g. "add", "conv2d", "sdpa").
+MODELS |= {
+    name: ModelSpec(op.description, _seeded(op.build), _randn(*op.shapes, positive=op.positive))
+    for name, op in operators.OPERATORS.items()
 }
 
 
