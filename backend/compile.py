@@ -20,7 +20,13 @@ Usage:
   compile --model=add --target=ethos-u55-128 --output=add.pte \
       [--report=add.json] [--intermediates=DIR] [--bundleio --output=add.bpte] \
       [--[no]quantize] [--system_config=NAME] [--memory_mode=NAME] \
-      [--vela_config=vela.ini] [--weights=state_dict.pt]
+      [--vela_config=vela.ini] [--direct_drive] [--weights=state_dict.pt] \
+      [--activations=int8|int16] [--calibration_data=samples.pt] [--etrecord=FILE] \
+      [--timing=FILE]
+
+With --intermediates, the lowered program is also evaluated (its CPU part in
+PyTorch, each delegated partition on the TOSA reference model) and its outputs
+are written to numerics/ next to PyTorch's, for the numerics check.
 """
 
 from __future__ import annotations
@@ -108,6 +114,21 @@ _VELA_CONFIG = flags.DEFINE_string(
     "vela_config", None, "A vela.ini to use instead of ExecuTorch's (ethos-u-vela's Arm/vela.ini)."
 )
 _WEIGHTS = flags.DEFINE_string("weights", None, "A local state_dict file for the model.")
+_ACTIVATIONS = flags.DEFINE_enum(
+    "activations", "int8", ["int8", "int16"], "Quantized activation type (weights stay int8: int16 is 16A8W)."
+)
+_CALIBRATION_DATA = flags.DEFINE_string(
+    "calibration_data",
+    None,
+    "A torch.save'd list of input tuples to calibrate the quantization on (default: the example inputs).",
+)
+_DIRECT_DRIVE = flags.DEFINE_boolean(
+    "direct_drive", False, "Ethos-U85 direct drive: Vela's COP2 command format with separate I/O regions."
+)
+_ETRECORD = flags.DEFINE_string("etrecord", None, "Also write an ETRecord (for the Inspector) to this path.")
+_TIMING = flags.DEFINE_string(
+    "timing", None, 'Write {"compile_seconds": ...} here (kept out of the report, which is reproducible).'
+)
 
 
 class UsageError(Exception):
@@ -128,6 +149,10 @@ class Options:
     system_config: str | None = None
     memory_mode: str | None = None
     vela_config: str = DEFAULT_VELA_CONFIG  # as passed to Vela
+    activations: str = "int8"
+    calibration_data: pathlib.Path | None = None
+    direct_drive: bool = False
+    etrecord: pathlib.Path | None = None
 
 
 def vela_config_path(vela_config: str) -> pathlib.Path:
@@ -174,19 +199,22 @@ def _compile_spec(options: Options) -> Any:
             target.npu_config,
             system_config=options.system_config,
             memory_mode=options.memory_mode,
+            # As ExecuTorch's aot_arm_compiler --direct_drive.
+            extra_flags=["--separate-io-regions", "--cop-format=COP2"] if options.direct_drive else None,
             config_ini=options.vela_config,
         )
     from executorch.backends.arm.tosa import TosaSpecification
 
+    int16 = "+int16" if options.quantize and options.activations == "int16" else ""
     if target.kind == "tosa":
         from executorch.backends.arm.tosa.compile_spec import (
             TosaCompileSpec,
         )
 
-        return TosaCompileSpec(TosaSpecification.create_from_string(options.target))
+        return TosaCompileSpec(TosaSpecification.create_from_string(options.target + int16))
     from executorch.backends.arm.vgf import VgfCompileSpec
 
-    tosa = "TOSA-1.0+INT" if options.quantize else "TOSA-1.0+FP"
+    tosa = "TOSA-1.0+INT" + int16 if options.quantize else "TOSA-1.0+FP"
     spec = VgfCompileSpec(TosaSpecification.create_from_string(tosa))
     if options.intermediates is not None:
         # The VGF delegate holds VGF, not TOSA: only ExecuTorch's own dump keeps
@@ -247,6 +275,44 @@ class _VelaRuns:
             yield
         finally:
             backend.vela_compile = original
+
+
+@contextlib.contextmanager
+def partitioner_rejections() -> Iterator[dict[str, str]]:
+    """Collects why the partitioner kept operators off the delegate: {operator: first reason}.
+
+    ExecuTorch's partitioners report each rejected node to a
+    WhyNoPartitionReporter, which only logs a table; this records the same
+    calls for the report.
+    """
+    from executorch.exir.backend.utils import WhyNoPartitionReporter
+
+    reasons: dict[str, str] = {}
+    original = WhyNoPartitionReporter.report_reject
+
+    def report_reject(self: Any, node: Any, reason: str) -> None:
+        if node.op == "call_function":
+            reasons.setdefault(base_name(op_name(node.target)), " ".join(reason.split()))
+        original(self, node, reason)
+
+    WhyNoPartitionReporter.report_reject = report_reject
+    try:
+        yield reasons
+    finally:
+        WhyNoPartitionReporter.report_reject = original
+
+
+def base_name(operator: str) -> str:
+    """'aten::median' for 'aten::median.dim_values': edge graphs and programs name overloads differently."""
+    return operator.split(".")[0]
+
+
+def missing_kernels(operators: Sequence[str]) -> list[str]:
+    """The CPU operators that ExecuTorch's prebuilt CPU runtime (this wheel's kernels) cannot run."""
+    from executorch.extension.pybindings import portable_lib
+
+    available = set(portable_lib._get_operator_names())
+    return sorted(op for op in operators if op not in available)
 
 
 def _number(row: dict[str, str], column: str) -> float:
@@ -324,72 +390,43 @@ def op_name(target: Any) -> str:
     return str(getattr(target, "__name__", target))
 
 
-def _qparams(node: Any) -> dict[str, Any] | None:
-    """The parameters of a CPU quantize/dequantize_per_tensor node, else None."""
-    if "quantize_per_tensor" not in op_name(getattr(node, "target", None)):
-        return None
-    _, scale, zero_point, quant_min, quant_max, dtype = node.args[:6]
-    return {
-        "scale": float(scale),
-        "zero_point": int(zero_point),
-        "quant_min": int(quant_min),
-        "quant_max": int(quant_max),
-        "dtype": str(dtype).removeprefix("torch."),
-    }
-
-
-def _dim_order(node: Any) -> list[int] | None:
-    """The memory order of a node's tensor: the TOSA graph takes and gives tensors in it."""
-    value = node.meta.get("val")
+def _dim_order(value: Any) -> list[int] | None:
+    """The memory order of a tensor: the TOSA graph takes and gives tensors in it."""
     return [int(d) for d in value.dim_order()] if hasattr(value, "dim_order") else None
 
 
 @dataclass
 class Partition:
-    """One delegated partition of the lowered program."""
+    """One delegated partition of the lowered program and the TOSA graph it was made from."""
 
     lowered: Any  # executorch.exir.lowered_backend_module.LoweredBackendModule
-    io: dict[str, Any]  # delegate_io.json entry, see delegate_io()
+    input_dim_orders: list[list[int] | None]
+    output_dim_orders: list[list[int] | None]
     vela: VelaRun | None = None
+    tosa: bytes | None = None  # None: the delegate holds no TOSA (VGF) and none was dumped
+    tosa_name: str = ""
 
 
-def delegate_io(exported: Any) -> list[Partition]:
-    """Each delegated partition with how the lowered program feeds it and reads it.
+def _is_delegate_call(node: Any) -> bool:
+    return bool(node.op == "call_function" and "executorch_call_delegate" in op_name(node.target))
 
-    For every delegate input: the user input it comes from and the CPU
-    quantize op in between (None when it is passed as is); for every output:
-    the program output it becomes and the CPU dequantize op in between. Other
-    CPU ops around a delegate are recorded as source None, which the numerics
-    check refuses rather than guesses.
-    """
+
+def delegated_partitions(exported: Any) -> list[Partition]:
+    """Each delegated partition in program order, with the memory order of its inputs and outputs."""
     graph_module = exported.graph_module
-    placeholders = {n.name: n for n in graph_module.graph.nodes if n.op == "placeholder"}
-    user_inputs = [placeholders[name] for name in exported.graph_signature.user_inputs]
-    output_node = next(n for n in graph_module.graph.nodes if n.op == "output")
-    program_outputs = list(output_node.args[0])
-
     partitions = []
     for node in graph_module.graph.nodes:
-        if node.op != "call_function" or "executorch_call_delegate" not in op_name(node.target):
+        if not _is_delegate_call(node):
             continue
-        inputs = []
-        for arg in node.args[1:]:
-            q = _qparams(arg)
-            source = arg.args[0] if q else arg
-            index = user_inputs.index(source) if source in user_inputs else None
-            inputs.append({"quantize": q, "user_input": index, "dim_order": _dim_order(arg)})
-        outputs: list[dict[str, Any]] = []
-        getitems = sorted(node.users, key=lambda user: int(user.args[1]))
-        for getitem in getitems:
-            consumers = list(getitem.users)
-            result = getitem
-            q = None
-            if len(consumers) == 1 and _qparams(consumers[0]) is not None:
-                result, q = consumers[0], _qparams(consumers[0])
-            index = program_outputs.index(result) if result in program_outputs else None
-            outputs.append({"dequantize": q, "program_output": index, "dim_order": _dim_order(getitem)})
-        lowered = getattr(graph_module, node.args[0].target)
-        partitions.append(Partition(lowered, {"inputs": inputs, "outputs": outputs}))
+        values = node.meta.get("val")
+        outputs = list(values) if isinstance(values, (tuple, list)) else [values]
+        partitions.append(
+            Partition(
+                getattr(graph_module, node.args[0].target),
+                [_dim_order(arg.meta.get("val")) for arg in node.args[1:]],
+                [_dim_order(value) for value in outputs],
+            )
+        )
     return partitions
 
 
@@ -430,105 +467,330 @@ def _match_vela_runs(partitions: Sequence[Partition], runs: Sequence[VelaRun]) -
         raise RuntimeError(f"{len(remaining)} Vela runs belong to no delegated partition")
 
 
-def _write_intermediates(
-    directory: pathlib.Path, tosa_spec: str, partitions: Sequence[Partition], quantized_outputs: Any
-) -> None:
-    """The exact TOSA of each partition, its I/O quantization and the reference outputs.
+class NumericsUnavailable(RuntimeError):
+    """The lowered program cannot be evaluated here (a partition without TOSA)."""
 
-    output_tag<i>_<tosa spec>.tosa follows ExecuTorch's own naming; i is the
-    partition's position in the program. For Ethos-U it is the flatbuffer Vela
-    compiled; for TOSA targets it is the delegate blob itself.
+
+def _tag_number(path: pathlib.Path) -> int:
+    digits = "".join(ch for ch in path.name.removeprefix("output_tag").split("_")[0] if ch.isdigit())
+    return int(digits) if digits else -1
+
+
+def _attach_tosa(partitions: Sequence[Partition], tosa_spec: str, dump: pathlib.Path | None) -> None:
+    """Finds the exact TOSA graph of each partition.
+
+    For Ethos-U it is the flatbuffer Vela compiled; for TOSA targets the
+    delegate blob itself. VGF delegates hold VGF: the TOSA comes from
+    ExecuTorch's own dump (output_tag<i>_<spec>.tosa, or output_<spec>.tosa
+    for an untagged single partition), paired with the partitions in tag
+    order, which is their order in the graph.
     """
+    dumped = sorted(dump.glob("output_*.tosa"), key=_tag_number) if dump is not None else []
+    from_dump = partitions and all(p.vela is None and p.lowered.backend_id != "TOSABackend" for p in partitions)
+    if from_dump and len(dumped) != len(partitions):
+        names = [d.name for d in dumped]
+        raise NumericsUnavailable(f"{len(partitions)} VGF partitions but TOSA dumps {names} in {dump}")
+    for index, partition in enumerate(partitions):
+        partition.tosa_name = f"output_tag{index}_{tosa_spec}.tosa"
+        if partition.vela is not None:
+            partition.tosa = partition.vela.tosa
+        elif partition.lowered.backend_id == "TOSABackend":
+            partition.tosa = partition.lowered.processed_bytes
+        elif dumped:
+            partition.tosa_name, partition.tosa = dumped[index].name, dumped[index].read_bytes()
+
+
+def _memory_order(array: Any, dim_order: Sequence[int] | None) -> Any:
+    import numpy as np
+
+    if dim_order is None or list(dim_order) == list(range(array.ndim)):
+        return np.ascontiguousarray(array)
+    return np.ascontiguousarray(np.transpose(array, dim_order))
+
+
+def _logical_order(array: Any, dim_order: Sequence[int] | None) -> Any:
+    import numpy as np
+
+    if dim_order is None or list(dim_order) == list(range(array.ndim)):
+        return array
+    return np.transpose(array, np.argsort(dim_order))
+
+
+@dataclass
+class DelegateCall:
+    """What one delegate call was fed and gave, as the TOSA graph sees them (memory order)."""
+
+    partition: int
+    tosa: str  # the TOSA file's name in the intermediates
+    inputs: list[Any]  # numpy arrays
+    outputs: list[Any]
+
+
+def run_tosa(graph: bytes, arrays: Sequence[Any], name: str) -> list[Any]:
+    """One TOSA graph on the TOSA reference model; numpy arrays in memory order in and out."""
+    import numpy as np
+    import tosa_reference_model
+
+    results, status = tosa_reference_model.run(graph, list(arrays))
+    if status != tosa_reference_model.GraphStatus.TOSA_VALID:
+        raise RuntimeError(f"the TOSA reference model did not run {name}: {status}")
+    return [np.asarray(r) for r in results]
+
+
+def lowered_outputs(
+    exported: Any, partitions: Sequence[Partition], inputs: Sequence[Any]
+) -> tuple[list[Any], list[DelegateCall]]:
+    """The lowered program's outputs: its CPU part as ExecuTorch's edge operators in PyTorch, each
+    delegated partition on the TOSA reference model from the exact graph the backend compiled.
+
+    Whatever the partitioner left on the CPU (quantize/dequantize, fallback
+    operators between partitions) runs as in the program, so this works for
+    any partitioning, not only for a single delegate between I/O casts.
+    Also returns each delegate call's TOSA-level inputs and outputs, which a
+    delegate's own executor (e.g. VGF on a Vulkan device) must reproduce.
+    """
+    import numpy as np
     import torch
 
-    directory.mkdir(parents=True, exist_ok=True)
+    by_blob = {bytes(p.lowered.processed_bytes): (i, p) for i, p in enumerate(partitions)}
+    calls: list[DelegateCall] = []
+    missing = [p.tosa_name for p in partitions if p.tosa is None]
+    if missing:
+        raise NumericsUnavailable(f"no TOSA graph for partitions {missing}")
+
+    class TosaDelegates(torch.fx.Interpreter):
+        def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+            if "executorch_call_delegate" not in op_name(target):
+                return super().call_function(target, args, kwargs)
+            index, partition = by_blob[bytes(args[0].processed_bytes)]
+            assert partition.tosa is not None  # checked above
+            arrays = [
+                _memory_order(a.detach().numpy(), order)
+                for a, order in zip(args[1:], partition.input_dim_orders, strict=True)
+            ]
+            results = run_tosa(partition.tosa, arrays, partition.tosa_name)
+            calls.append(DelegateCall(index, partition.tosa_name, arrays, results))
+            return tuple(
+                torch.from_numpy(np.array(_logical_order(r, order)))
+                for r, order in zip(results, partition.output_dim_orders, strict=True)
+            )
+
+    with torch.no_grad():
+        results = TosaDelegates(exported.module()).run(*inputs)
+    return _as_list(results), calls
+
+
+def _output_quantization(exported: Any) -> list[dict[str, Any] | None]:
+    """For each program output, the dequantize it comes from (walking back over CPU operators
+    with one tensor input), whose scale sets the output's tolerance; None for float programs."""
+    graph = exported.graph_module.graph
+    output_node = next(n for n in graph.nodes if n.op == "output")
+    found: list[dict[str, Any] | None] = []
+    for node in output_node.args[0]:
+        entry = None
+        while node is not None and getattr(node, "op", None) == "call_function":
+            if "dequantize_per_tensor" in op_name(node.target):
+                _, scale, zero_point, _, _, dtype = node.args[:6]
+                entry = {"scale": float(scale), "zero_point": int(zero_point), "dtype": str(dtype).split(".")[-1]}
+                break
+            tensors = [a for a in node.args if hasattr(a, "op")]
+            node = tensors[0] if len(tensors) == 1 else None
+        found.append(entry)
+    return found
+
+
+def write_numerics(
+    directory: pathlib.Path,
+    eager: Sequence[Any],
+    quantized: Sequence[Any] | None,
+    lowered: Sequence[Any],
+    quantization: Sequence[dict[str, Any] | None],
+    calls: Sequence[DelegateCall],
+) -> None:
+    """numerics/: one .npy per output and reference, each delegate call's TOSA-level inputs and
+    outputs (call<i>_{input,output}<j>.npy), and numerics.json describing them.
+
+    np.save is byte-reproducible, unlike npz archives (zip timestamps).
+    """
+    import numpy as np
+
+    folder = directory / "numerics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, call in enumerate(calls):
+        for kind, tensors in (("input", call.inputs), ("output", call.outputs)):
+            for index, array in enumerate(tensors):
+                np.save(folder / f"call{number}_{kind}{index}.npy", array, allow_pickle=False)
     entries = []
+    for index, value in enumerate(lowered):
+        arrays = {"lowered": value, "eager": eager[index]}
+        if quantized is not None:
+            arrays["quantized"] = quantized[index]
+        for kind, array in arrays.items():
+            np.save(folder / f"{kind}_{index}.npy", array.detach().numpy(), allow_pickle=False)
+        entries.append({"references": sorted(arrays), "quantization": quantization[index]})
+    description = {
+        "outputs": entries,
+        "delegate_calls": [
+            {"partition": c.partition, "tosa": c.tosa, "inputs": len(c.inputs), "outputs": len(c.outputs)}
+            for c in calls
+        ],
+    }
+    (folder / "numerics.json").write_text(json.dumps(description, indent=2, sort_keys=True) + "\n")
+
+
+def _write_intermediates(directory: pathlib.Path, partitions: Sequence[Partition]) -> None:
+    """The exact TOSA of each partition and Vela's logs and CSVs."""
+    directory.mkdir(parents=True, exist_ok=True)
     for index, partition in enumerate(partitions):
-        name = f"output_tag{index}_{tosa_spec}.tosa"
+        if partition.tosa is not None:
+            (directory / partition.tosa_name).write_bytes(partition.tosa)
         if partition.vela is not None:
-            (directory / name).write_bytes(partition.vela.tosa)
             vela_dir = directory / f"vela_partition{index}"
             shutil.rmtree(vela_dir, ignore_errors=True)
             vela_dir.mkdir()
             for item in [partition.vela.directory / "vela.log", *(partition.vela.directory / "output").glob("*.csv")]:
                 shutil.copy(item, vela_dir / item.name)
-        elif partition.lowered.backend_id == "TOSABackend":
-            (directory / name).write_bytes(partition.lowered.processed_bytes)
-        else:
-            # VGF holds VGF, not TOSA: use ExecuTorch's own dump, assuming its
-            # tag numbers follow the partitions' order as they do in the graph.
-            dumped = sorted(directory.glob(f"output_tag{index}_*.tosa"))
-            name = dumped[0].name if len(dumped) == 1 else ""
-        entries.append({"tosa": name, **partition.io})
-    (directory / "delegate_io.json").write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
-    outputs = quantized_outputs if isinstance(quantized_outputs, (tuple, list)) else [quantized_outputs]
-    torch.save([o.detach() for o in outputs], directory / "reference_outputs.pt")
+
+
+def _file_digest(path: pathlib.Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _weights_digest(weights: pathlib.Path | None) -> str:
     """What the weights were: a local file's SHA256, or the registry's seeded ones."""
     if weights is None:
         return f"seeded (torch.manual_seed({models.SEED}))"
-    return "sha256:" + hashlib.sha256(weights.read_bytes()).hexdigest()
+    return _file_digest(weights)
 
 
 def _as_list(outputs: Any) -> list[Any]:
     return list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
 
 
+def _calibration_inputs(options: Options, example: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The input tuples to calibrate on: --calibration_data, checked against the example inputs."""
+    import torch
+
+    if options.calibration_data is None:
+        return [tuple(example)]
+    data = torch.load(options.calibration_data, map_location="cpu", weights_only=True)
+    samples = [tuple(sample) if isinstance(sample, (tuple, list)) else (sample,) for sample in data]
+    expected = [tuple(t.shape) for t in example]
+    for index, sample in enumerate(samples):
+        shapes = [tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in sample]
+        if shapes != expected:
+            raise UsageError(
+                f"--calibration_data {options.calibration_data}: sample {index} has inputs {shapes}, "
+                f"the model takes {expected}"
+            )
+    if not samples:
+        raise UsageError(f"--calibration_data {options.calibration_data} holds no samples")
+    return samples
+
+
+class CompileError(Exception):
+    """The model cannot be compiled for the target; the message names the operator and why."""
+
+
+def _lower(exported: Any, spec: Any, etrecord: bool) -> Any:
+    """to_edge_transform_and_lower, with the failing operator named when lowering fails."""
+    from executorch.backends.arm.util._factory import create_partitioner
+    from executorch.exir import EdgeCompileConfig, to_edge_transform_and_lower
+
+    try:
+        return to_edge_transform_and_lower(
+            exported,
+            partitioner=[create_partitioner(spec)] if spec is not None else [],
+            compile_config=EdgeCompileConfig(_check_ir_validity=False),
+            generate_etrecord=etrecord,
+        )
+    except Exception as error:
+        operators = sorted({op_name(n.target) for n in exported.graph.nodes if n.op == "call_function"})
+        raise CompileError(
+            f"lowering failed ({type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}); "
+            f"operators in the exported graph: {', '.join(operators)}"
+        ) from error
+
+
 def compile_model(options: Options) -> dict[str, Any]:
     """Compiles options.model, writes the program (and intermediates); returns the report."""
     import torch  # slow: imported after the flags are checked
     from executorch.backends.arm.quantizer import (
+        get_symmetric_a16w8_quantization_config,
         get_symmetric_quantization_config,
     )
-    from executorch.backends.arm.util._factory import (
-        create_partitioner,
-        create_quantizer,
-    )
-    from executorch.exir import (
-        EdgeCompileConfig,
-        ExecutorchBackendConfig,
-        to_edge_transform_and_lower,
-    )
+    from executorch.backends.arm.util._factory import create_quantizer
+    from executorch.exir import ExecutorchBackendConfig
     from torchao.quantization.pt2e.quantize_pt2e import (
         convert_pt2e,
         prepare_pt2e,
     )
 
     module, inputs = models.load_model(options.model, options.weights)
-    exported = torch.export.export(module, inputs)
+    try:
+        exported = torch.export.export(module, inputs)
+    except Exception as error:
+        raise CompileError(f"torch.export failed: {type(error).__name__}: {error}") from error
     spec = _compile_spec(options)
     reference: Any = module
     if options.quantize:
-        # As ExecuTorch's aot_arm_compiler: symmetric int8, per-channel weights,
-        # calibrated on the example inputs.
+        # As ExecuTorch's aot_arm_compiler: symmetric, per-channel int8
+        # weights, calibrated on the example inputs unless data is given.
         quantizer = create_quantizer(spec)
-        quantizer.set_global(get_symmetric_quantization_config(is_per_channel=True))
+        config = (
+            get_symmetric_a16w8_quantization_config(is_per_channel=True)
+            if options.activations == "int16"
+            else get_symmetric_quantization_config(is_per_channel=True)
+        )
+        quantizer.set_global(config)
         prepared = prepare_pt2e(exported.module(check_guards=False), quantizer)
-        prepared(*inputs)
+        for sample in _calibration_inputs(options, inputs):
+            prepared(*sample)
         reference = convert_pt2e(prepared)
         exported = torch.export.export(reference, inputs)
     with torch.no_grad():
+        eager_outputs = _as_list(module(*inputs))
         reference_outputs = _as_list(reference(*inputs))
 
     with tempfile.TemporaryDirectory(prefix="vela-") as workdir:
         vela = _VelaRuns(pathlib.Path(workdir))
-        with vela.recording():
-            edge = to_edge_transform_and_lower(
-                exported,
-                partitioner=[create_partitioner(spec)] if spec is not None else [],
-                compile_config=EdgeCompileConfig(_check_ir_validity=False),
-            )
-        partitions = delegate_io(edge.exported_program())
+        with vela.recording(), partitioner_rejections() as rejections:
+            edge = _lower(exported, spec, options.etrecord is not None)
+        lowered_program = edge.exported_program()
+        partitions = delegated_partitions(lowered_program)
         if TARGETS[options.target].kind == "ethos-u":
             _match_vela_runs(partitions, vela.runs)
+        tosa_spec = str(spec.tosa_spec) if spec is not None else ""
+        _attach_tosa(partitions, tosa_spec, options.intermediates)
         if options.intermediates is not None:
-            tosa_spec = str(spec.tosa_spec) if spec is not None else ""
-            _write_intermediates(options.intermediates, tosa_spec, partitions, reference_outputs)
+            _write_intermediates(options.intermediates, partitions)
+            outputs, calls = lowered_outputs(lowered_program, partitions, inputs)
+            write_numerics(
+                options.intermediates,
+                eager_outputs,
+                reference_outputs if options.quantize else None,
+                outputs,
+                _output_quantization(lowered_program),
+                calls,
+            )
         # quantize/dequantize stay quantized_decomposed ops (the runtime links
         # ExecuTorch's quantized kernels), unlike aot_arm_compiler's cortex_m swap.
         program = edge.to_executorch(config=ExecutorchBackendConfig(extract_delegate_segments=False))
+    on_cpu = cpu_operators(program)
+    fallback_reasons = {
+        op: rejections.get(base_name(op), "the target delegates nothing" if spec is None else "not partitioned")
+        for op in on_cpu
+        if "quantize_per_tensor" not in op
+    }
+    unrunnable = missing_kernels(list(on_cpu))
+    if unrunnable:
+        raise CompileError(
+            "; ".join(
+                f"{op} stays on the CPU ({fallback_reasons.get(op, 'not delegated')}) and ExecuTorch's CPU "
+                "runtime has no kernel for it"
+                for op in unrunnable
+            )
+        )
 
     options.output.parent.mkdir(parents=True, exist_ok=True)
     if options.bundleio:
@@ -550,14 +812,21 @@ def compile_model(options: Options) -> dict[str, Any]:
         options.output.write_bytes(serialize_from_bundled_program_to_flatbuffer(BundledProgram(program, [suite])))
     else:
         options.output.write_bytes(program.buffer)
+    if options.etrecord is not None:
+        options.etrecord.parent.mkdir(parents=True, exist_ok=True)
+        program.get_etrecord().save(str(options.etrecord))
 
     report: dict[str, Any] = {
         "model": options.model,
         "target": options.target,
         "quantized": options.quantize,
+        "activations": options.activations if options.quantize else "float32",
+        "calibration_data": _file_digest(options.calibration_data) if options.calibration_data else None,
+        "direct_drive": options.direct_drive,
         "delegated_partitions": len(partitions),
         "delegated_operators": delegated_operators(partitions),
-        "non_delegated_operators": cpu_operators(program),
+        "non_delegated_operators": on_cpu,
+        "cpu_fallback_reasons": fallback_reasons,
         "program_bytes": options.output.stat().st_size,
         "weights": _weights_digest(options.weights),
         "versions": versions(),
@@ -617,6 +886,16 @@ def options_from_flags() -> Options:
                 "target vgf needs the ML SDK model converter (model-converter on PATH or "
                 "MODEL_CONVERTER_PATH), which is not installed here"
             )
+    calibration_data = _resolve(_CALIBRATION_DATA.value) if _CALIBRATION_DATA.value else None
+    if calibration_data is not None and not quantize:
+        raise UsageError("--calibration_data calibrates the quantization; it needs a quantized target")
+    if calibration_data is not None and not calibration_data.is_file():
+        raise UsageError(f"--calibration_data {_CALIBRATION_DATA.value} does not exist")
+    if _ACTIVATIONS.value == "int16" and not quantize:
+        raise UsageError("--activations=int16 needs a quantized target")
+    etrecord = _resolve(_ETRECORD.value) if _ETRECORD.value else None
+    if _DIRECT_DRIVE.value and not target_name.startswith("ethos-u85"):
+        raise UsageError("--direct_drive is an Ethos-U85 feature")
     if target.kind != "ethos-u":
         if _SYSTEM_CONFIG.value or _MEMORY_MODE.value or _VELA_CONFIG.value:
             raise UsageError("--system_config, --memory_mode and --vela_config apply to Ethos-U targets only")
@@ -628,6 +907,9 @@ def options_from_flags() -> Options:
             _resolve(_INTERMEDIATES.value) if _INTERMEDIATES.value else None,
             weights,
             _BUNDLEIO.value,
+            activations=_ACTIVATIONS.value,
+            calibration_data=calibration_data,
+            etrecord=etrecord,
         )
 
     vela_config = DEFAULT_VELA_CONFIG
@@ -653,6 +935,10 @@ def options_from_flags() -> Options:
         system_config,
         memory_mode,
         vela_config,
+        activations=_ACTIVATIONS.value,
+        calibration_data=calibration_data,
+        direct_drive=_DIRECT_DRIVE.value,
+        etrecord=etrecord,
     )
 
 
@@ -670,7 +956,17 @@ def main(argv: Sequence[str]) -> None:
     logging.getLogger("executorch").setLevel(logging.WARNING)
     logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     started = time.monotonic()
-    report = compile_model(options)
+    try:
+        report = compile_model(options)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    except CompileError as error:
+        print(f"error: cannot compile {options.model} for {options.target}: {error}", file=sys.stderr)
+        sys.exit(1)
+    seconds = time.monotonic() - started
+    if _TIMING.value:
+        _resolve(_TIMING.value).write_text(json.dumps({"compile_seconds": round(seconds, 3)}) + "\n")
     text = json.dumps(report, indent=2, sort_keys=True) + "\n"
     if _REPORT.value:
         report_path = _resolve(_REPORT.value)
@@ -680,7 +976,7 @@ def main(argv: Sequence[str]) -> None:
     estimate = f", Vela: {vela['total_cycles']} cycles, {vela['sram_bytes']} B SRAM" if vela else ""
     # Timing goes to stderr only, so the report stays byte-reproducible.
     print(
-        f"compiled {options.model} for {options.target} in {time.monotonic() - started:.1f} s: "
+        f"compiled {options.model} for {options.target} in {seconds:.1f} s: "
         f"{options.output} ({report['program_bytes']} bytes, "
         f"{report['delegated_partitions']} delegated partition(s){estimate})",
         file=sys.stderr,

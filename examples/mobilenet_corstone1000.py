@@ -25,7 +25,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-import torch
 from absl import app, flags
 
 from backend import models
@@ -101,8 +100,8 @@ def main(argv: Sequence[str]) -> None:
 
     # The compile's own example input and PyTorch eager's outputs for it.
     (image,) = models.spec("mobilenet_v2").example_inputs()
-    reference = pathlib.Path(_CPU_INTERMEDIATES.value) / "reference_outputs.pt"
-    expected = torch.load(reference, weights_only=True)[0].numpy().ravel()
+    reference = pathlib.Path(_CPU_INTERMEDIATES.value) / "numerics" / "eager_0.npy"
+    expected = np.load(reference, allow_pickle=False).ravel()
     with tempfile.TemporaryDirectory() as tmp:
         logits, log = run_runner(_RUNNER.value, _CPU_PROGRAM.value, image.numpy(),
                                  _NUM_INFERENCES.value, pathlib.Path(tmp))

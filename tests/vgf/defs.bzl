@@ -19,7 +19,6 @@ def vgf_model_test(name, model, quantize = True, **kwargs):
         srcs = ["vgf_test.py"],
         main = "vgf_test.py",
         args = [
-            "--model=" + model,
             "--intermediates=$(rootpath :%s_intermediates)" % program,
             "--run_with_lavapipe=$(rootpath //toolchains/vulkan:run_with_lavapipe)",
         ],
