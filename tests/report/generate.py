@@ -12,6 +12,7 @@ scripts) so that it can be mailed or archived as one file.
 from __future__ import annotations
 
 import base64
+import collections
 import dataclasses
 import html
 import io
@@ -36,6 +37,7 @@ _TITLE = flags.DEFINE_string("title", "ExecuTorch Arm compile report", "Page tit
 _REPORT_SUFFIX = ".report.json"
 _TIMING_SUFFIX = ".timing.json"
 _MISSING = "—"
+_DEFAULT_ACTIVATIONS = ("int8", "float32")
 
 # Columns of targets, in this order: Ethos-U by generation, then TOSA, VGF, CPU.
 _TARGET_ORDER = ("ethos-u55", "ethos-u65", "ethos-u85", "TOSA-1.0+INT", "TOSA-1.0+FP", "vgf", "cpu")
@@ -57,6 +59,7 @@ class Program:
     model: str
     target: str
     quantized: bool
+    activations: str
     partitions: int
     delegated_operators: int
     cpu_operators: dict[str, int]
@@ -69,6 +72,8 @@ class Program:
     system_config: str | None
     compile_seconds: float | None
     versions: dict[str, str]
+    # The report's row: the model, with non-default activations (16A8W) apart.
+    row: str
 
     @property
     def delegation(self) -> float | None:
@@ -99,11 +104,14 @@ def load_program(report_path: pathlib.Path, timing_path: pathlib.Path | None) ->
         compile_seconds = None
         if timing_path is not None:
             compile_seconds = float(_read_json(timing_path)["compile_seconds"])
+        model, quantized = str(report["model"]), bool(report["quantized"])
+        activations = str(report.get("activations") or ("int8" if quantized else "float32"))
         return Program(
             name=_name(report_path, _REPORT_SUFFIX),
-            model=str(report["model"]),
+            model=model,
             target=str(report["target"]),
-            quantized=bool(report["quantized"]),
+            quantized=quantized,
+            activations=activations,
             partitions=int(report["delegated_partitions"]),
             delegated_operators=sum(int(n) for n in report["delegated_operators"].values()),
             cpu_operators={str(op): int(n) for op, n in report["non_delegated_operators"].items()},
@@ -116,13 +124,14 @@ def load_program(report_path: pathlib.Path, timing_path: pathlib.Path | None) ->
             system_config=vela.get("system_config"),
             compile_seconds=compile_seconds,
             versions={str(k): str(v) for k, v in report.get("versions", {}).items()},
+            row=model if activations in _DEFAULT_ACTIVATIONS else f"{model} ({activations})",
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ReportError(f"{report_path}: not an arm_compile report ({type(error).__name__}: {error})") from error
 
 
 def load_programs(reports: Sequence[str], timings: Sequence[str]) -> list[Program]:
-    """Pairs <name>.timing.json with <name>.report.json; sorted by model, then target."""
+    """Pairs <name>.timing.json with <name>.report.json; sorted by row, then target."""
     timing_by_name = {_name(pathlib.Path(t), _TIMING_SUFFIX): pathlib.Path(t) for t in timings}
     report_names = {_name(pathlib.Path(r), _REPORT_SUFFIX) for r in reports}
     orphans = sorted(set(timing_by_name) - report_names)
@@ -131,7 +140,11 @@ def load_programs(reports: Sequence[str], timings: Sequence[str]) -> list[Progra
     programs = [
         load_program(pathlib.Path(r), timing_by_name.get(_name(pathlib.Path(r), _REPORT_SUFFIX))) for r in reports
     ]
-    return sorted(programs, key=lambda p: (p.model, target_key(p.target), p.name))
+    # Programs that would share a cell (same row and target, other options
+    # differ) get a row of their own, named after the program.
+    cells = collections.Counter((p.row, p.target) for p in programs)
+    programs = [dataclasses.replace(p, row=p.name) if cells[p.row, p.target] > 1 else p for p in programs]
+    return sorted(programs, key=lambda p: (p.row, target_key(p.target), p.name))
 
 
 def target_key(target: str) -> tuple[int, str]:
@@ -147,8 +160,8 @@ def _targets(programs: Iterable[Program]) -> list[str]:
     return sorted({p.target for p in programs}, key=target_key)
 
 
-def _models(programs: Iterable[Program]) -> list[str]:
-    return sorted({p.model for p in programs})
+def _rows(programs: Iterable[Program]) -> list[str]:
+    return sorted({p.row for p in programs})
 
 
 # Red (nothing delegated), yellow, green (everything delegated): ColorBrewer RdYlGn.
@@ -184,19 +197,19 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def render_chart(programs: Sequence[Program]) -> bytes:
     """PNG: delegation ratio per model and target (left), Vela's cycles per Ethos-U target (right)."""
-    models, targets = _models(programs), _targets(programs)
-    by_key = {(p.model, p.target): p for p in programs}
+    rows, targets = _rows(programs), _targets(programs)
+    by_key = {(p.row, p.target): p for p in programs}
     npu_targets = [t for t in targets if any(p.total_cycles for p in programs if p.target == t)]
     font, small, tiny, bold = _font(13), _font(11), _font(9), _font(15)
 
     row, cell, bar_width = 26, 86, 420
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    label_width = max([measure.textlength(m, font=font) for m in models] + [60]) + 16
+    label_width = max([measure.textlength(m, font=font) for m in rows] + [60]) + 16
     top = 78
     heat_left = label_width
     bars_left = heat_left + cell * len(targets) + 40
     width = int(bars_left + bar_width + 90)  # room for the last bar's label
-    height = top + row * len(models) + 64
+    height = top + row * len(rows) + 64
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
 
@@ -206,22 +219,22 @@ def render_chart(programs: Sequence[Program]) -> bytes:
         x = heat_left + column * cell + cell / 2
         draw.text((x, top - 8), target, font=small, fill="black", anchor="md")
 
-    for index, model in enumerate(models):
+    for index, label in enumerate(rows):
         y = top + index * row
-        draw.text((label_width - 8, y + row / 2), model, font=font, fill="black", anchor="rm")
+        draw.text((label_width - 8, y + row / 2), label, font=font, fill="black", anchor="rm")
         for column, target in enumerate(targets):
             x = heat_left + column * cell
-            program = by_key.get((model, target))
+            program = by_key.get((label, target))
             box = (x + 1, y + 1, x + cell - 1, y + row - 1)
             ratio = program.delegation if program else None
             if ratio is None:
+                # Left blank: Pillow's embedded font has no dash to write.
                 draw.rectangle(box, fill=(240, 240, 240))
-                draw.text((x + cell / 2, y + row / 2), _MISSING, font=font, fill=(150, 150, 150), anchor="mm")
                 continue
             draw.rectangle(box, fill=delegation_colour(ratio))
             draw.text((x + cell / 2, y + row / 2), f"{ratio:.0%}", font=font, fill="black", anchor="mm")
 
-    cycles = [by_key[m, t].total_cycles or 0 for m in models for t in npu_targets if (m, t) in by_key]
+    cycles = [by_key[m, t].total_cycles or 0 for m in rows for t in npu_targets if (m, t) in by_key]
     cycles = [c for c in cycles if c > 0]
     if not cycles:
         draw.text((bars_left, top), "no Ethos-U programs", font=font, fill=(120, 120, 120))
@@ -235,7 +248,7 @@ def render_chart(programs: Sequence[Program]) -> bytes:
         def x_of(value: float) -> float:
             return bars_left + bar_width * (math.log10(value) - math.log10(low)) / span
 
-        bottom = top + row * len(models)
+        bottom = top + row * len(rows)
         decade = low
         while decade <= high:
             x = x_of(decade)
@@ -243,17 +256,17 @@ def render_chart(programs: Sequence[Program]) -> bytes:
             draw.text((x, bottom + 4), _si(decade), font=small, fill="black", anchor="ma")
             decade *= 10
         thickness = max(3, (row - 6) // len(npu_targets))
-        for index, model in enumerate(models):
+        for index, label in enumerate(rows):
             first_bar = top + index * row + (row - thickness * len(npu_targets)) / 2
             for series, target in enumerate(npu_targets):
-                program = by_key.get((model, target))
+                program = by_key.get((label, target))
                 if program and program.total_cycles:
                     y0 = first_bar + series * thickness
                     colour = _SERIES[series % len(_SERIES)]
                     end = x_of(program.total_cycles)
                     draw.rectangle((bars_left, y0, end, y0 + thickness - 1), fill=colour)
-                    label = f"{program.total_cycles:,}"
-                    draw.text((end + 4, y0 + thickness / 2), label, font=tiny, fill=(60, 60, 60), anchor="lm")
+                    value = f"{program.total_cycles:,}"
+                    draw.text((end + 4, y0 + thickness / 2), value, font=tiny, fill=(60, 60, 60), anchor="lm")
         legend_x = bars_left
         for series, target in enumerate(npu_targets):
             draw.rectangle((legend_x, bottom + 26, legend_x + 12, bottom + 38), fill=_SERIES[series % len(_SERIES)])
@@ -337,8 +350,8 @@ footer { color: #666; font-size: 12px; margin-top: 24px; }
 
 def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> str:
     """The page: summary, model × target matrix, chart, one row per program."""
-    models, targets = _models(programs), _targets(programs)
-    by_key = {(p.model, p.target): p for p in programs}
+    rows, targets = _rows(programs), _targets(programs)
+    by_key = {(p.row, p.target): p for p in programs}
     versions = sorted({f"{k} {v}" for p in programs for k, v in p.versions.items()})
     timed = sum(p.compile_seconds is not None for p in programs)
     esc = html.escape
@@ -353,7 +366,8 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
         f"<style>{_CSS}</style>",
         "</head><body>",
         f"<h1>{esc(title)}</h1>",
-        f'<p class="meta">{len(programs)} programs: {len(models)} models × {len(targets)} targets. '
+        f'<p class="meta">{len(programs)} programs: {len({p.model for p in programs})} models '
+        f"on {len(targets)} targets. "
         f"Compile times for {timed} of {len(programs)}.</p>",
         f'<p class="meta">{esc(", ".join(versions)) or _MISSING}</p>',
         "<h2>Delegation by model and target</h2>",
@@ -361,10 +375,11 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
         *(f"<th>{esc(t)}</th>" for t in targets),
         "</tr></thead><tbody>",
     ]
-    for model in models:
-        out.append(f'<tr data-model="{esc(model)}"><th>{esc(model)}</th>')
+    for label in rows:
+        model = next(p.model for p in programs if p.row == label)
+        out.append(f'<tr data-model="{esc(model)}"><th>{esc(label)}</th>')
         for target in targets:
-            program = by_key.get((model, target))
+            program = by_key.get((label, target))
             if program is None:
                 out.append(f'<td class="missing">{_MISSING}</td>')
             else:
@@ -401,7 +416,7 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
         latency_title = f"at the core clock of {p.system_config}" if p.system_config else ""
         out += [
             f'<tr data-name="{esc(p.name)}" data-model="{esc(p.model)}" data-target="{esc(p.target)}">',
-            f'<td class="name">{esc(p.model)}</td>',
+            f'<td class="name">{esc(p.row)}</td>',
             f'<td class="name">{esc(p.target)}{"" if p.quantized else " (float)"}</td>',
             _ratio_cell(p.delegation, delegated),
             f'<td class="num partitions">{p.partitions}</td>',

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pathlib
 import re
 from typing import Any
 
 from absl.testing import absltest
+from PIL import Image
 
 from tests.report import generate
 
@@ -98,11 +100,45 @@ class GenerateTest(absltest.TestCase):
         self.assertIn('<span class="op io">quantized_decomposed::quantize_per_tensor.out&nbsp;×2</span>', rows[0])
         self.assertNotRegex(page, r"(src|href)=\"(https?:|//)")
 
-    def test_chart_is_reproducible(self) -> None:
-        programs = generate.load_programs([self.write("a.report.json", _report("add", "ethos-u55-128", _VELA))], [])
+    def test_int16_and_clashing_programs_get_rows_of_their_own(self) -> None:
+        int16 = {**_report("conv2d", "ethos-u55-128", _VELA), "activations": "int16"}
+        programs = generate.load_programs(
+            [
+                self.write("u55_conv2d.report.json", _report("conv2d", "ethos-u55-128", _VELA)),
+                self.write("u55_conv2d_int16.report.json", int16),
+                self.write("u85_conv2d_a.report.json", _report("conv2d", "ethos-u85-256", _VELA)),
+                self.write("u85_conv2d_b.report.json", _report("conv2d", "ethos-u85-256", _VELA)),
+            ],
+            [],
+        )
+        self.assertEqual(
+            [(p.row, p.target) for p in programs],
+            [
+                ("conv2d", "ethos-u55-128"),
+                ("conv2d (int16)", "ethos-u55-128"),
+                ("u85_conv2d_a", "ethos-u85-256"),
+                ("u85_conv2d_b", "ethos-u85-256"),
+            ],
+        )
+        page = generate.render_html(programs, generate.render_chart(programs), "t")
+        self.assertEqual(page.count('<tr data-model="conv2d"><th>'), 4)
+
+    def test_chart_draws_every_target_and_is_reproducible(self) -> None:
+        programs = generate.load_programs(
+            [
+                self.write("a.report.json", _report("add", "ethos-u55-128", _VELA)),
+                self.write("b.report.json", _report("add", "ethos-u85-256", _VELA)),
+            ],
+            [],
+        )
         chart = generate.render_chart(programs)
-        self.assertEqual(chart[:8], b"\x89PNG\r\n\x1a\n")
         self.assertEqual(chart, generate.render_chart(programs))
+        with Image.open(io.BytesIO(chart)) as image:
+            pixels = {colour: count for count, colour in image.convert("RGB").getcolors(1 << 20) or []}
+        # Both targets' bars for the one model: far more of each colour than
+        # its 13 x 13 legend square.
+        for colour in generate._SERIES[:2]:
+            self.assertGreater(pixels.get(colour, 0), 1000, colour)
 
 
 if __name__ == "__main__":

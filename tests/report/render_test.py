@@ -76,7 +76,8 @@ class RenderTest(absltest.TestCase):
     def test_overview_has_every_model_and_target(self) -> None:
         models = self.evaluate("[...document.querySelectorAll('#overview tbody tr')].map(r => r.dataset.model)")
         targets = self.evaluate("[...document.querySelectorAll('#overview thead th')].slice(1).map(h => h.textContent)")
-        self.assertCountEqual(models, {e["model"] for e in self.expected})
+        # A model can have more than one row (e.g. int16 activations apart).
+        self.assertEqual(set(models), {e["model"] for e in self.expected})
         self.assertCountEqual(targets, {e["target"] for e in self.expected})
 
     def test_chart_loaded(self) -> None:
