@@ -1,4 +1,4 @@
-"""arm_model_test: compile a model for a target and check numerics and budgets."""
+"""arm_model_test: compile a model for a target and check numerics, operator placement and budgets."""
 
 load("@rules_python//python:defs.bzl", "py_test")
 load("//backend:defs.bzl", "arm_program")
@@ -10,10 +10,13 @@ def arm_model_test(
         max_npu_cycles = None,
         max_sram_bytes = None,
         max_flash_bytes = None,
+        cpu_operators = None,
         **kwargs):
-    """Declares <name>_program, <name>_numerics and, with budgets, <name>_budget.
+    """Declares <name>_program, <name>_numerics and <name>_budget.
 
-    Targets without Vela (TOSA, VGF) take no budgets and get no budget test.
+    The budget test checks which operators stay on the CPU (cpu_operators)
+    and, for Ethos-U targets, Vela's estimates against the max_* budgets;
+    with neither declared there is no budget test.
 
     Args:
       name: prefix of the generated targets.
@@ -22,6 +25,8 @@ def arm_model_test(
       max_npu_cycles: budget for Vela's total cycle estimate.
       max_sram_bytes: budget for Vela's SRAM usage.
       max_flash_bytes: budget for Vela's flash/DRAM usage.
+      cpu_operators: operators expected to fall back to the CPU besides the
+        quantize/dequantize casts ([]: fully delegated; None: not checked).
       **kwargs: passed to arm_compile (system_config, memory_mode, ...).
     """
     program = name + "_program"
@@ -36,17 +41,19 @@ def arm_model_test(
         srcs = ["//backend:numerics.py"],
         main = "//backend:numerics.py",
         args = [
-            "--model=" + model,
             "--target=" + target,
             "--intermediates=$(rootpath :%s_intermediates)" % program,
         ],
         data = [":" + program + "_intermediates"],
         deps = ["//backend:numerics_lib"],
-        size = "medium",
+        # numpy only: the lowered program ran in the compile action.
+        size = "small",
     )
     budgets = []
-    if max_npu_cycles == None and max_sram_bytes == None and max_flash_bytes == None:
+    if max_npu_cycles == None and max_sram_bytes == None and max_flash_bytes == None and cpu_operators == None:
         return
+    if cpu_operators != None:
+        budgets.append("--cpu_operators=" + ",".join(cpu_operators))
     if max_npu_cycles != None:
         budgets.append("--max_npu_cycles=%d" % max_npu_cycles)
     if max_sram_bytes != None:
