@@ -7,7 +7,9 @@ ArmProgramInfo = provider(
         "target": "Compile target, e.g. ethos-u55-128.",
         "program": "File: the .pte (or .bpte with bundled I/O).",
         "report": "File: report.json (delegation, Vela estimates, versions).",
-        "intermediates": "Directory: TOSA flatbuffers handed to Vela and friends.",
+        "intermediates": "Directory: TOSA flatbuffers handed to Vela and friends, numerics/.",
+        "timing": "File: {\"compile_seconds\": ...} (not reproducible, so not in the report).",
+        "etrecord": "File: the ETRecord, or None.",
     },
 )
 
@@ -16,6 +18,12 @@ def _arm_compile_impl(ctx):
     program = ctx.actions.declare_file(ctx.label.name + extension)
     report = ctx.actions.declare_file(ctx.label.name + ".report.json")
     intermediates = ctx.actions.declare_directory(ctx.label.name + ".intermediates")
+    timing = ctx.actions.declare_file(ctx.label.name + ".timing.json")
+    outputs = [program, report, intermediates, timing]
+    etrecord = None
+    if ctx.attr.etrecord:
+        etrecord = ctx.actions.declare_file(ctx.label.name + ".etrecord")
+        outputs.append(etrecord)
 
     args = ctx.actions.args()
     args.add("--model", ctx.attr.model)
@@ -25,6 +33,13 @@ def _arm_compile_impl(ctx):
     args.add("--output", program)
     args.add("--report", report)
     args.add("--intermediates", intermediates.path)
+    args.add("--timing", timing)
+    if ctx.attr.activations:
+        args.add("--activations", ctx.attr.activations)
+    if ctx.attr.direct_drive:
+        args.add("--direct_drive")
+    if etrecord:
+        args.add("--etrecord", etrecord)
     if ctx.attr.system_config:
         args.add("--system_config", ctx.attr.system_config)
     if ctx.attr.memory_mode:
@@ -38,14 +53,28 @@ def _arm_compile_impl(ctx):
     if ctx.files.weights:
         args.add("--weights", ctx.files.weights[0])
         inputs.append(ctx.files.weights[0])
+    if ctx.file.calibration_data:
+        args.add("--calibration_data", ctx.file.calibration_data)
+        inputs.append(ctx.file.calibration_data)
 
+    # Arguments go through a params file, which is what lets Bazel run the
+    # action in a persistent worker (backend/worker.py): the worker starts
+    # once with --persistent_worker and each action's params become one
+    # WorkRequest. Worker mode is the default; `--config=no_worker` (.bazelrc)
+    # runs one process per action.
+    args.use_param_file("@%s", use_always = True)
+    args.set_param_file_format("multiline")
     ctx.actions.run(
         executable = ctx.executable._compiler,
         arguments = [args],
         inputs = inputs,
-        outputs = [program, report, intermediates],
+        outputs = outputs,
         mnemonic = "ArmCompile",
         progress_message = "Compiling %s for %s (%%{label})" % (ctx.attr.model, ctx.attr.target),
+        execution_requirements = {
+            "requires-worker-protocol": "json",
+            "supports-workers": "1",
+        },
     )
     return [
         DefaultInfo(files = depset([program, report])),
@@ -53,6 +82,8 @@ def _arm_compile_impl(ctx):
             program = depset([program]),
             report = depset([report]),
             intermediates = depset([intermediates]),
+            timing = depset([timing]),
+            etrecord = depset([etrecord] if etrecord else []),
         ),
         ArmProgramInfo(
             model = ctx.attr.model,
@@ -60,6 +91,8 @@ def _arm_compile_impl(ctx):
             program = program,
             report = report,
             intermediates = intermediates,
+            timing = timing,
+            etrecord = etrecord,
         ),
     ]
 
@@ -74,12 +107,22 @@ arm_compile = rule(
         "system_config": attr.string(doc = "Vela system config; empty for the target's default."),
         "memory_mode": attr.string(doc = "Vela memory mode; empty for the target's default."),
         "vela_config": attr.label(allow_single_file = [".ini"], doc = "A vela.ini replacing ExecuTorch's."),
+        "direct_drive": attr.bool(doc = "Ethos-U85 direct drive (Vela COP2, separate I/O regions)."),
+        "activations": attr.string(
+            values = ["", "int8", "int16"],
+            doc = "Quantized activation type; int16 is 16A8W. Empty: int8.",
+        ),
+        "calibration_data": attr.label(
+            allow_single_file = [".pt"],
+            doc = "A torch.save'd list of input tuples to calibrate on (default: the example inputs).",
+        ),
+        "etrecord": attr.bool(doc = "Also write <name>.etrecord for ExecuTorch's Inspector."),
         "weights": attr.label(
             allow_files = True,
             doc = "A local state_dict for the model (none: seeded weights), e.g. a label_flag.",
         ),
         "_compiler": attr.label(
-            default = "//backend:compile",
+            default = "//backend:compile_worker",
             executable = True,
             cfg = "exec",
         ),
@@ -91,7 +134,7 @@ arm_compile = rule(
 )
 
 def arm_program(name, **kwargs):
-    """arm_compile with a filegroup per output: `<name>_{program,report,intermediates}`.
+    """arm_compile with a filegroup per output: `<name>_{program,report,intermediates,timing,etrecord}`.
 
     The filegroups name each output for $(rootpath) and data attributes.
 
@@ -100,7 +143,7 @@ def arm_program(name, **kwargs):
       **kwargs: arm_compile's attributes.
     """
     arm_compile(name = name, **kwargs)
-    for group in ["program", "report", "intermediates"]:
+    for group in ["program", "report", "intermediates", "timing", "etrecord"]:
         native.filegroup(
             name = "%s_%s" % (name, group),
             srcs = [":" + name],
