@@ -24,6 +24,7 @@ Prints the max |error| and the tolerance per output; exit 0 on pass, 1 on fail.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 import sys
@@ -37,6 +38,12 @@ from absl import app, flags
 
 _TARGET = flags.DEFINE_string("target", None, "The target the program was compiled for.")
 _INTERMEDIATES = flags.DEFINE_string("intermediates", None, "--intermediates directory of the compile.")
+_QUANTIZED_STEPS = flags.DEFINE_float(
+    "quantized_steps", None, "Accepted deviation from the quantized model in output steps (default: the table's)."
+)
+_EAGER_STEPS = flags.DEFINE_float(
+    "eager_steps", None, "Accepted deviation from the float model in output steps (default: the table's)."
+)
 
 Array = npt.NDArray[Any]
 
@@ -70,7 +77,9 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
     # too: 3 output steps (input rounding passed through plus output rounding
     # and one flip) plus 5% of the value for error compounding through layers.
     ("int8", "eager"): Tolerance(atol=0.0, rtol=0.05, atol_lsb=3.0, why="int8 quantization noise"),
-    ("int16", "eager"): Tolerance(atol=0.0, rtol=0.01, atol_lsb=16.0, why="int16 quantization noise"),
+    # 16A8W keeps int8 weights: against the float model their rounding
+    # dominates, up to a quarter of an int8 output step (64 int16 steps).
+    ("int16", "eager"): Tolerance(atol=0.0, rtol=0.05, atol_lsb=64.0, why="int16 activations, int8 weights"),
     # Comparisons on the quantized values are exact against the quantized
     # model; against the float model, operands closer than a quantization
     # step may compare the other way.
@@ -127,7 +136,12 @@ def _load(folder: pathlib.Path, name: str) -> Array:
     return array
 
 
-def check(intermediates: pathlib.Path, target: str | None = None) -> list[str]:
+def check(
+    intermediates: pathlib.Path,
+    target: str | None = None,
+    quantized_steps: float | None = None,
+    eager_steps: float | None = None,
+) -> list[str]:
     """Returns the report lines; raises NumericsError with them when any output fails."""
     graphs = sorted(p.name for p in intermediates.glob("output_tag*.tosa"))
     if target is not None:
@@ -156,6 +170,10 @@ def check(intermediates: pathlib.Path, target: str | None = None) -> list[str]:
             tolerance = TOLERANCES.get((dtype, reference))
             if tolerance is None:
                 raise NumericsError(f"no tolerance declared for {dtype} outputs against {reference} PyTorch")
+            # A coverage entry's declared, explained deviation (tests/coverage.bzl).
+            steps = quantized_steps if reference == "quantized" else eager_steps
+            if steps is not None and q:
+                tolerance = dataclasses.replace(tolerance, atol_lsb=steps, why=tolerance.why + ", widened for this entry")
             passed, line = compare(
                 f"output {index} ({dtype}) vs {reference} PyTorch", actual, expected, tolerance, scale
             )
@@ -172,7 +190,7 @@ def main(argv: Sequence[str]) -> None:
     target, intermediates = str(_TARGET.value), str(_INTERMEDIATES.value)
     print(f"numerics of the program for {target} from {intermediates}")
     try:
-        lines = check(pathlib.Path(intermediates), target)
+        lines = check(pathlib.Path(intermediates), target, _QUANTIZED_STEPS.value, _EAGER_STEPS.value)
     except NumericsError as error:
         print(str(error))
         sys.exit(1)

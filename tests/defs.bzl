@@ -11,6 +11,7 @@ def arm_model_test(
         max_sram_bytes = None,
         max_flash_bytes = None,
         cpu_operators = None,
+        numerics_args = [],
         **kwargs):
     """Declares <name>_program, <name>_numerics and <name>_budget.
 
@@ -27,6 +28,7 @@ def arm_model_test(
       max_flash_bytes: budget for Vela's flash/DRAM usage.
       cpu_operators: operators expected to fall back to the CPU besides the
         quantize/dequantize casts ([]: fully delegated; None: not checked).
+      numerics_args: extra flags of the numerics check (declared tolerances).
       **kwargs: passed to arm_compile (system_config, memory_mode, ...).
     """
     program = name + "_program"
@@ -43,7 +45,7 @@ def arm_model_test(
         args = [
             "--target=" + target,
             "--intermediates=$(rootpath :%s_intermediates)" % program,
-        ],
+        ] + numerics_args,
         data = [":" + program + "_intermediates"],
         deps = ["//backend:numerics_lib"],
         # numpy only: the lowered program ran in the compile action.
