@@ -80,9 +80,11 @@ class Result:
     failed: int  # of which exited non-zero (the same in both modes, or the comparison is void)
     wall_seconds: float
     seconds_per_action: float
+    action_seconds: float  # the ArmCompile spawns' own times (Bazel's metrics.totalTime), summed
     runners: dict[str, int]  # ArmCompile spawns per runner ("worker", "processwrapper-sandbox", ...)
     bazel_summary: str  # Bazel's own "N processes: ..." line
     outputs: dict[str, str] = field(default_factory=dict)  # output path -> SHA256
+    action_times: dict[str, float] = field(default_factory=dict)  # target -> its ArmCompile spawn's seconds
 
 
 class Bazel:
@@ -168,6 +170,11 @@ def _summary_line(stderr: str) -> str:
     return lines[-1] if lines else ""
 
 
+def _seconds(duration: Any) -> float:
+    """A protobuf Duration in JSON ("12.5s") as seconds."""
+    return float(str(duration).removesuffix("s") or 0)
+
+
 def _sha256(path: pathlib.Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -195,15 +202,18 @@ def run_mode(mode: str, bazel: Bazel, targets: Sequence[str], scratch: pathlib.P
         if name.endswith(PROGRAM_FILES) and (execution_root / name).is_file()
     }
     count = len(compiles)
+    times = {str(s.get("targetLabel")): _seconds(s.get("metrics", {}).get("totalTime", "0s")) for s in compiles}
     return Result(
         mode=mode,
         actions=count,
         failed=sum(1 for s in compiles if s.get("exitCode", 0) != 0),
         wall_seconds=round(wall, 2),
         seconds_per_action=round(wall / count, 2) if count else 0.0,
+        action_seconds=round(sum(times.values()), 1),
         runners=dict(sorted(runners.items())),
         bazel_summary=_summary_line(build.stderr),
         outputs=outputs,
+        action_times=dict(sorted(times.items())),
     )
 
 
@@ -220,7 +230,7 @@ def _remove(path: pathlib.Path) -> None:
 
 
 def table(results: Sequence[Result], speedup: float | None) -> str:
-    rows = [("mode", "actions", "failed", "wall time", "per action", "runners")]
+    rows = [("mode", "actions", "failed", "wall time", "per action", "sum of action times", "runners")]
     for r in results:
         runners = ", ".join(f"{n} {k}" for k, n in r.runners.items())
         rows.append(
@@ -230,6 +240,7 @@ def table(results: Sequence[Result], speedup: float | None) -> str:
                 str(r.failed),
                 f"{r.wall_seconds:.1f} s",
                 f"{r.seconds_per_action:.2f} s",
+                f"{r.action_seconds:.0f} s",
                 runners,
             )
         )
