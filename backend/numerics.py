@@ -173,7 +173,8 @@ def check(
             # A coverage entry's declared, explained deviation (tests/coverage.bzl).
             steps = quantized_steps if reference == "quantized" else eager_steps
             if steps is not None and q:
-                tolerance = dataclasses.replace(tolerance, atol_lsb=steps, why=tolerance.why + ", widened for this entry")
+                why = tolerance.why + ", widened for this entry"
+                tolerance = dataclasses.replace(tolerance, atol_lsb=steps, why=why)
             passed, line = compare(
                 f"output {index} ({dtype}) vs {reference} PyTorch", actual, expected, tolerance, scale
             )

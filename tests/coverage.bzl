@@ -120,7 +120,14 @@ NUMERICS_STEPS = {
 }
 
 def numerics_args(entry):
-    """The numerics check's tolerance flags for a coverage entry (e.g. "resnet18", "conv2d_int16")."""
+    """The numerics check's tolerance flags for a coverage entry.
+
+    Args:
+      entry: the entry without its suite, e.g. "resnet18" or "conv2d_int16".
+
+    Returns:
+      The --quantized_steps/--eager_steps flags declared in NUMERICS_STEPS.
+    """
     quantized, eager = NUMERICS_STEPS.get(entry, (None, None))
     args = []
     if quantized != None:

@@ -67,7 +67,7 @@ def render(expectations: dict[str, tuple[list[str], int | None, int | None, int 
     def value(item: int | None) -> str:
         return "None" if item is None else str(item)
 
-    lines = [HEADER.format(margin=margin), "EXPECTATIONS = {"]
+    lines = [HEADER.format(margin=margin) + "EXPECTATIONS = {"]
     for name in sorted(expectations):
         cpu, cycles, sram, flash = expectations[name]
         operators = "[" + ", ".join(json.dumps(op) for op in cpu) + "]"

@@ -22,7 +22,7 @@ class RecordExpectationsTest(absltest.TestCase):
         self.assertEqual((cycles, sram, flash), (1300, 1280, 256))
 
     def test_targets_without_vela_get_placement_only(self) -> None:
-        report = {"non_delegated_operators": {}, "vela": None}
+        report: dict[str, object] = {"non_delegated_operators": {}, "vela": None}
         self.assertEqual(record_expectations.expectation(report, 1.25), ([], None, None, None))
 
     def test_render_is_a_sorted_starlark_dict(self) -> None:
