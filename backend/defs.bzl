@@ -70,6 +70,9 @@ def _arm_compile_impl(ctx):
         inputs = inputs,
         outputs = outputs,
         mnemonic = "ArmCompile",
+        # Fixed string hashing: set iteration order in the compiler's passes
+        # must not differ between processes (vit_tiny's Vela estimate did).
+        env = {"PYTHONHASHSEED": "0"},
         progress_message = "Compiling %s for %s (%%{label})" % (ctx.attr.model, ctx.attr.target),
         execution_requirements = {
             "requires-worker-protocol": "json",
