@@ -67,8 +67,8 @@ def coverage_report(name, programs, title = _TITLE, **kwargs):
 
     Declares:
       <name>_files: builds <name>_files/report.html (self-contained) and report.png.
-      <name>: `bazel run` copies both into $BUILD_WORKSPACE_DIRECTORY/bazel-report/
-        (or `-- --out=DIR`) and prints their paths.
+      <name> (alias of <name>_install): `bazel run` copies both into
+        $BUILD_WORKSPACE_DIRECTORY/bazel-report/ (or `-- --out=DIR`) and prints their paths.
       <name>_render_test: opens the page in the pinned headless Chromium; checks a
         row per program, the chart loaded, no console errors and no request that
         leaves the page; saves a screenshot in the test's undeclared outputs.
@@ -77,7 +77,7 @@ def coverage_report(name, programs, title = _TITLE, **kwargs):
       name: name of the runnable target.
       programs: arm_compile (or arm_program) labels.
       title: page title.
-      **kwargs: common attributes (tags, visibility, ...) for all three targets.
+      **kwargs: common attributes (tags, visibility, ...) for all the targets.
     """
     files = name + "_files"
     coverage_report_files(
@@ -88,8 +88,17 @@ def coverage_report(name, programs, title = _TITLE, **kwargs):
     )
     html = ":%s/report.html" % files
     png = ":%s/report.png" % files
-    py_binary(
+
+    # `name` is an alias: a py_binary called `report` in //tests would put its
+    # own launcher at tests/report in its runfiles, where this package's
+    # install.py has to be.
+    native.alias(
         name = name,
+        actual = ":%s_install" % name,
+        **kwargs
+    )
+    py_binary(
+        name = name + "_install",
         srcs = ["//tests/report:install.py"],
         main = "//tests/report:install.py",
         args = [
