@@ -4,6 +4,8 @@ load("@rules_cc//cc:defs.bzl", "cc_toolchain")
 
 package(default_visibility = ["//visibility:public"])
 
+exports_files(["closure.json"])
+
 filegroup(
     name = "all_files",
     srcs = glob(["bin/**", "root/**"]),

@@ -4,7 +4,7 @@ Debian 12's cross compiler, binutils, glibc and libstdc++ for arm64, fetched wit
 apt's own client as pinned packages and unpacked into one sysroot directory.
 """
 
-load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
+load("//toolchains/debian:debian.bzl", "fetch_debian_packages", "library_path", "write_closure_manifest")
 
 # Regenerate with toolchains/debian/pin.py.
 DEBIAN_PACKAGES = {
@@ -31,6 +31,12 @@ DEBIAN_PACKAGES = {
     "libisl23": ("0.25-1.1", "libisl23_0.25-1.1_amd64.deb", "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
     "libmpc3": ("1.3.1-1", "libmpc3_1.3.1-1_amd64.deb", "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
     "libmpfr6": ("4.2.0-1", "libmpfr6_4.2.0-1_amd64.deb", "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
+    "libbinutils": ("2.40-2", "libbinutils_2.40-2_amd64.deb", "fcf55b99e5f8a78f3c8ce9b6957f1024f394cf20c196b100d308a57e43547710"),
+    "libgcc-s1": ("12.2.0-14+deb12u1", "libgcc-s1_12.2.0-14+deb12u1_amd64.deb", "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
+    "libgmp10": ("2:6.2.1+dfsg1-1.1", "libgmp10_6.2.1+dfsg1-1.1_amd64.deb", "187aedef2ed763f425c1e523753b9719677633c7eede660401739e9c893482bd"),
+    "libjansson4": ("2.14-2", "libjansson4_2.14-2_amd64.deb", "3fc9742f9f1a37bcb9931df6074b4d1483419ef832ad5349f47323e75fc27864"),
+    "libzstd1": ("1.5.4+dfsg2-5+deb12u1", "libzstd1_1.5.4+dfsg2-5+deb12u1_amd64.deb", "67dc1ee693e5c22b1a2be2bb70d8244b040836ce3f5dd79e006f7806bc3d9f1c"),
+    "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
 }
 
 _TOOLS = {
@@ -71,9 +77,10 @@ def _repo_impl(rctx):
         # and cc1 find their shared libraries beside them.
         rctx.file("bin/" + tool, """#!/bin/sh
 here="${{0%/*}}"
-LD_LIBRARY_PATH="$here/../root/usr/lib/x86_64-linux-gnu${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" \\
+LD_LIBRARY_PATH="{library_path}" \\
   exec "$here/../root/usr/bin/{binary}" "$@"
-""".format(binary = binary), executable = True)
+""".format(binary = binary, library_path = library_path("$here/..")), executable = True)
+    write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin", "root/usr/lib/gcc-cross"])
     version = DEBIAN_PACKAGES["gcc-12-aarch64-linux-gnu"][0]
     rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {"{version}": version})
 

@@ -10,7 +10,7 @@ Two pinned sources:
 `--repo_env=ARM_GNU_TOOLCHAIN_SOURCE=debian|arm` forces one.
 """
 
-load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
+load("//toolchains/debian:debian.bzl", "HOST_LIBRARY_DIRS", "fetch_debian_packages", "library_path", "write_closure_manifest")
 
 # Debian 12 (bookworm) packages; regenerate with toolchains/debian/pin.py.
 DEBIAN_PACKAGES = {
@@ -24,6 +24,9 @@ DEBIAN_PACKAGES = {
     "libisl23": ("0.25-1.1", "libisl23_0.25-1.1_amd64.deb", "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
     "libmpc3": ("1.3.1-1", "libmpc3_1.3.1-1_amd64.deb", "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
     "libmpfr6": ("4.2.0-1", "libmpfr6_4.2.0-1_amd64.deb", "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
+    "libgmp10": ("2:6.2.1+dfsg1-1.1", "libgmp10_6.2.1+dfsg1-1.1_amd64.deb", "187aedef2ed763f425c1e523753b9719677633c7eede660401739e9c893482bd"),
+    "libzstd1": ("1.5.4+dfsg2-5+deb12u1", "libzstd1_1.5.4+dfsg2-5+deb12u1_amd64.deb", "67dc1ee693e5c22b1a2be2bb70d8244b040836ce3f5dd79e006f7806bc3d9f1c"),
+    "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
 }
 
 # Arm GNU Toolchain release archives: version -> host -> (url, sha256, strip_prefix).
@@ -76,13 +79,17 @@ def _fetch_arm(rctx):
         ))
     url, sha256, strip_prefix = releases[host]
     rctx.download_and_extract(url = url, sha256 = sha256, stripPrefix = strip_prefix, output = "root")
+
+    # Arm's archives are self-contained: no library path.
+    write_closure_manifest(rctx, {url: (rctx.attr.arm_version, url, sha256)}, ["root/bin", "root/libexec"], library_dirs = [])
     return "root/bin", "", rctx.attr.arm_version
 
 def _fetch_debian(rctx):
     if _host_key(rctx) != "linux-x86_64":
         fail("the Debian arm-none-eabi packages are pinned for linux-x86_64, not %s" % _host_key(rctx))
     fetch_debian_packages(rctx, DEBIAN_PACKAGES)
-    return "root/usr/bin", "root/usr/lib/x86_64-linux-gnu", "debian-" + DEBIAN_PACKAGES["gcc-arm-none-eabi"][0]
+    write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin", "root/usr/lib/gcc/arm-none-eabi"])
+    return "root/usr/bin", HOST_LIBRARY_DIRS, "debian-" + DEBIAN_PACKAGES["gcc-arm-none-eabi"][0]
 
 def _debian_sysroot_flags(rctx, core_flags):
     """Debian's GCC looks for newlib at absolute /usr paths; point it into the repository.
@@ -128,7 +135,7 @@ def _builtin_include_dirs(rctx):
 
 def _arm_gnu_repo_impl(rctx):
     source = _select_source(rctx)
-    bindir, libdir, version = _fetch_arm(rctx) if source == "arm" else _fetch_debian(rctx)
+    bindir, libdirs, version = _fetch_arm(rctx) if source == "arm" else _fetch_debian(rctx)
     for tool in _TOOLS:
         # Wrappers keep paths relative to the execroot and let cc1 find the
         # GMP/MPFR/MPC/ISL libraries shipped beside it.
@@ -138,7 +145,7 @@ here="${{0%/*}}"
 """.format(
             bindir = bindir,
             tool = tool,
-            libpath = ("LD_LIBRARY_PATH=\"$here/../%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\" " % libdir) if libdir else "",
+            libpath = ("LD_LIBRARY_PATH=\"%s\" " % library_path("$here/..", libdirs)) if libdirs else "",
         ), executable = True)
     rctx.file("VERSION", "%s %s\n" % (source, version))
     core_flags = {

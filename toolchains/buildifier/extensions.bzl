@@ -14,6 +14,8 @@ removing or renaming a file regenerates it; edits to a file re-run the tests
 through the data dependency.
 """
 
+load("//toolchains/debian:debian.bzl", "write_closure_manifest")
+
 # Regenerate: `npm view @bazel/buildifier@VERSION dist` (tarball, sha512
 # integrity), then `npm pack @bazel/buildifier@VERSION && sha256sum *.tgz`.
 BUILDIFIER_VERSION = "8.2.1"
@@ -59,12 +61,19 @@ def _buildifier_repo_impl(rctx):
             (result.stdout + result.stderr).strip(),
         ))
     rctx.file("VERSION", BUILDIFIER_VERSION + "\n")
+
+    # A static Go binary: the closure test checks it needs no library at all.
+    write_closure_manifest(rctx, {"@bazel/buildifier": (BUILDIFIER_VERSION, BUILDIFIER_URL, BUILDIFIER_SHA256)}, [binary], library_dirs = [])
     rctx.file("BUILD.bazel", """\
 load("@bazel_skylib//rules:native_binary.bzl", "native_binary")
 
 package(default_visibility = ["//visibility:public"])
 
-exports_files(["LICENSE", "VERSION"])
+exports_files([
+    "LICENSE",
+    "VERSION",
+    "closure.json",
+])
 
 native_binary(
     name = "buildifier",

@@ -10,7 +10,7 @@ Nothing comes from the host but glibc and the base libraries; nothing is fetched
 time. Drive it with //toolchains/chromium:headless (DevTools protocol over a pipe).
 """
 
-load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
+load("//toolchains/debian:debian.bzl", "HOST_LIBRARY_DIRS", "fetch_debian_packages", "library_path", "write_closure_manifest")
 
 # Regenerate with toolchains/debian/pin.py. Chromium is the bookworm point release's
 # build, not bookworm-security's newer one: security replaces Chromium every few weeks
@@ -79,11 +79,26 @@ DEBIAN_PACKAGES = {
     "libxrandr2": ("2:1.5.2-2+b1", "libxrandr2_1.5.2-2+b1_amd64.deb", "e2e10b672085ddf1d294cd689ed21bde5899325fd13626c2614b7d7b2d49a808"),
     "libxrender1": ("1:0.9.10-1.1", "libxrender1_0.9.10-1.1_amd64.deb", "b2a6d160578f359220101947c8d67059b44704a251e688de1d0b744fefedfd1a"),
     "xkb-data": ("2.35.1-1", "xkb-data_2.35.1-1_all.deb", "28a79c61b785f403da93af58c39aed13c022032935e3e54362c6707169cfe982"),
+    "libblkid1": ("2.38.1-5+deb12u3", "libblkid1_2.38.1-5+deb12u3_amd64.deb", "5a083377f29191cafcdf0f91ec124349b4a7895b531556633a136e43c6d53943"),
+    "libcap2": ("1:2.66-4+deb12u3+b1", "libcap2_2.66-4+deb12u3+b1_amd64.deb", "8d684c673e7483802a5c447834b0df6fce006eb3a7109e1be412f5ad425bb24f"),
+    "libffi8": ("3.4.4-1", "libffi8_3.4.4-1_amd64.deb", "6d9f6c25c30efccce6d4bceaa48ea86c329a3432abb360a141f76ac223a4c34a"),
+    "libgcc-s1": ("12.2.0-14+deb12u1", "libgcc-s1_12.2.0-14+deb12u1_amd64.deb", "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
+    "libgcrypt20": ("1.10.1-3+deb12u1", "libgcrypt20_1.10.1-3+deb12u1_amd64.deb", "e7a56552139c693904a6f9712234c05fe918353273a7cbdb5e62f423ad71bb97"),
+    "libgpg-error0": ("1.46-1", "libgpg-error0_1.46-1_amd64.deb", "89944ee11d7370ce6ef46fc52f094c4a6512eff8943ec4c6ebefeae6360ceada"),
+    "liblz4-1": ("1.9.4-1", "liblz4-1_1.9.4-1_amd64.deb", "64cde86cef1deaf828bd60297839b59710b5cd8dc50efd4f12643caaee9389d3"),
+    "liblzma5": ("5.4.1-1+deb12u2", "liblzma5_5.4.1-1+deb12u2_amd64.deb", "3d8c29c8c21ec6007635e1b2591edf98b771c9572a085968f47452b33040f384"),
+    "libmd0": ("1.0.4-2", "libmd0_1.0.4-2_amd64.deb", "03539fd30c509e27101d13a56e52eda9062bdf1aefe337c07ab56def25a13eab"),
+    "libmount1": ("2.38.1-5+deb12u3", "libmount1_2.38.1-5+deb12u3_amd64.deb", "f46e2d6b006951825adde9757790b6609d7c66c7700f9b68f3db913eaac323c3"),
+    "libpcre2-8-0": ("10.42-1+deb12u2", "libpcre2-8-0_10.42-1+deb12u2_amd64.deb", "d2f7edfcc7689b9e0761c2742cc824ac86a20768bc5e8057818dc6875291fe76"),
+    "libselinux1": ("3.4-1+b6", "libselinux1_3.4-1+b6_amd64.deb", "2b07f5287b9105f40158b56e4d70cc1652dac56a408f3507b4ab3d061eed425f"),
+    "libstdc++6": ("12.2.0-14+deb12u1", "libstdc++6_12.2.0-14+deb12u1_amd64.deb", "5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"),
+    "libsystemd0": ("252.39-1~deb12u2", "libsystemd0_252.39-1~deb12u2_amd64.deb", "013c07514a9e4933b2d5c098018695a6aa42d085dbc483ce2c094a954c8a1b0a"),
+    "libudev1": ("252.39-1~deb12u2", "libudev1_252.39-1~deb12u2_amd64.deb", "6f7e08f11c4809d2e5998c775f7b423ab5ec2ce0309494b4a2615037052245e2"),
+    "libzstd1": ("1.5.4+dfsg2-5+deb12u1", "libzstd1_1.5.4+dfsg2-5+deb12u1_amd64.deb", "67dc1ee693e5c22b1a2be2bb70d8244b040836ce3f5dd79e006f7806bc3d9f1c"),
+    "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
 }
 
-_LIBS = [
-    "root/usr/lib/x86_64-linux-gnu",
-    "root/lib/x86_64-linux-gnu",
+_LIBS = HOST_LIBRARY_DIRS + [
     # libpulse0's private library; its RUNPATH names the host's /usr path.
     "root/usr/lib/x86_64-linux-gnu/pulseaudio",
 ]
@@ -115,7 +130,10 @@ exec "$here/root/usr/lib/chromium/chromium-headless-shell" "$@"
 _BUILD = """\
 package(default_visibility = ["//visibility:public"])
 
-exports_files(["VERSION"])
+exports_files([
+    "VERSION",
+    "closure.json",
+])
 
 # root/etc is left out: fontconfig's conf.d there holds absolute symlinks into
 # the host's /usr, and fonts.conf replaces it.
@@ -131,7 +149,8 @@ def _chromium_repo_impl(rctx):
         fail("chromium is pinned as Debian packages for linux x86_64, not %s %s" % (rctx.os.name, rctx.os.arch))
     fetch_debian_packages(rctx, DEBIAN_PACKAGES)
     rctx.file("fonts.conf", _FONTS_CONF)
-    libs = ":".join(["$here/" + lib for lib in _LIBS])
+    libs = library_path("$here", _LIBS)
+    write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/lib/chromium/chromium-headless-shell"], _LIBS)
     rctx.file("bin/chromium", _RUN.replace("{libs}", libs), executable = True)
     result = rctx.execute(["bin/chromium", "--version"])
     if result.return_code != 0 or CHROMIUM_VERSION.split("-")[0] not in result.stdout:

@@ -20,6 +20,40 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
 
+# Where Debian 12 packages put x86_64 shared libraries: their .debs are not
+# merged-/usr, so both directories hold some. Every wrapper that runs an
+# unpacked executable puts exactly these on LD_LIBRARY_PATH.
+HOST_LIBRARY_DIRS = ["root/usr/lib/x86_64-linux-gnu", "root/lib/x86_64-linux-gnu"]
+
+def library_path(prefix, dirs = HOST_LIBRARY_DIRS):
+    """The LD_LIBRARY_PATH value for dirs below prefix (a shell expression).
+
+    Args:
+      prefix: what the repository's root is in the wrapper, e.g. "$here/..".
+      dirs: repository-relative library directories.
+
+    Returns:
+      The colon-separated list.
+    """
+    return ":".join(["%s/%s" % (prefix, d) for d in dirs])
+
+def write_closure_manifest(rctx, packages, roots, library_dirs = HOST_LIBRARY_DIRS):
+    """Writes closure.json: what //tests:closure_test checks for host leaks.
+
+    Args:
+      rctx: the repository_ctx.
+      packages: the pinned package table; its digests make the manifest (a
+        test input) change whenever the unpacked files can.
+      roots: repository-relative executables (or directories of them) and
+        libraries loaded with dlopen that the repository's users run.
+      library_dirs: the directories its wrappers put on LD_LIBRARY_PATH.
+    """
+    rctx.file("closure.json", json.encode_indent({
+        "library_path": library_dirs,
+        "packages": {name: packages[name][2] for name in sorted(packages)},
+        "roots": roots,
+    }) + "\n")
+
 def _last_line(result):
     lines = (result.stderr + result.stdout).strip().splitlines()
     return lines[-1] if lines else "no output"

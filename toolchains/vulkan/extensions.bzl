@@ -9,10 +9,10 @@ libvulkan_lvp.so by a relative path, and `bin/run_with_lavapipe`, a wrapper
 that runs a command with that loader and driver selected.
 """
 
-load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
+load("//toolchains/debian:debian.bzl", "HOST_LIBRARY_DIRS", "fetch_debian_packages", "library_path", "write_closure_manifest")
 
-# Regenerate with toolchains/debian/pin.py. libc6, libgcc-s1, libstdc++6,
-# zlib1g, libzstd1, liblzma5 and libtinfo6 come with every Debian 12 system.
+# Regenerate with toolchains/debian/pin.py. Only glibc comes from the host
+# (//tests:closure_test checks it).
 DEBIAN_PACKAGES = {
     "libvulkan1": ("1.3.239.0-1", "libvulkan1_1.3.239.0-1_amd64.deb", "622f28b807ba55a1f5ad1622ff83aa2c5b11fedbec074850e04c10a8f28b43d3"),
     "mesa-vulkan-drivers": ("22.3.6-1+deb12u2", "mesa-vulkan-drivers_22.3.6-1+deb12u2_amd64.deb", "21f9ecf52886c88247d8ef92b635b8f670ab01fd7813c98f8200220aa138f4da"),
@@ -38,9 +38,15 @@ DEBIAN_PACKAGES = {
     "libbsd0": ("0.11.7-2", "libbsd0_0.11.7-2_amd64.deb", "bb31cc8b40f962a85b2cec970f7f79cc704a1ae4bad24257a822055404b2c60b"),
     "libmd0": ("1.0.4-2", "libmd0_1.0.4-2_amd64.deb", "03539fd30c509e27101d13a56e52eda9062bdf1aefe337c07ab56def25a13eab"),
     "libicu72": ("72.1-3+deb12u1", "libicu72_72.1-3+deb12u1_amd64.deb", "f7f6f99c6d7b025914df2447fc93e11d22c44c0c8bdd8b6f36691c9e7ddcef88"),
+    "libgcc-s1": ("12.2.0-14+deb12u1", "libgcc-s1_12.2.0-14+deb12u1_amd64.deb", "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
+    "liblzma5": ("5.4.1-1+deb12u2", "liblzma5_5.4.1-1+deb12u2_amd64.deb", "3d8c29c8c21ec6007635e1b2591edf98b771c9572a085968f47452b33040f384"),
+    "libstdc++6": ("12.2.0-14+deb12u1", "libstdc++6_12.2.0-14+deb12u1_amd64.deb", "5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"),
+    "libtinfo6": ("6.4-4", "libtinfo6_6.4-4_amd64.deb", "072d908f38f51090ca28ca5afa3b46b2957dc61fe35094c0b851426859a49a51"),
+    "libzstd1": ("1.5.4+dfsg2-5+deb12u1", "libzstd1_1.5.4+dfsg2-5+deb12u1_amd64.deb", "67dc1ee693e5c22b1a2be2bb70d8244b040836ce3f5dd79e006f7806bc3d9f1c"),
+    "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
 }
 
-_LIBS = "root/usr/lib/x86_64-linux-gnu"
+_LIBS = HOST_LIBRARY_DIRS[0]
 
 # library_path relative to the manifest: the loader resolves it from the
 # manifest's directory, so it works in any runfiles tree or output base.
@@ -68,21 +74,24 @@ if [[ ! -f "$repo/icd/lvp_icd.x86_64.json" ]]; then
   repo="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 fi
 [[ -f "$repo/icd/lvp_icd.x86_64.json" ]] || { echo "run_with_lavapipe: no ICD manifest near $0" >&2; exit 1; }
-export LD_LIBRARY_PATH="$repo/_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="{library_path}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export VK_DRIVER_FILES="$repo/icd/lvp_icd.x86_64.json"
 export VK_ICD_FILENAMES="$VK_DRIVER_FILES"
 export VK_LOADER_LAYERS_DISABLE="~implicit~"
 exec "$@"
-""".replace("_LIBS", _LIBS)
+""".replace("{library_path}", library_path("$repo"))
 
 _BUILD = """\
 package(default_visibility = ["//visibility:public"])
 
-exports_files(["VERSION"])
+exports_files([
+    "VERSION",
+    "closure.json",
+])
 
 filegroup(
     name = "files",
-    srcs = glob(["{libs}/*.so*"]) + ["icd/lvp_icd.x86_64.json"],
+    srcs = glob(["{libs}/*.so*", "{more_libs}/*.so*"]) + ["icd/lvp_icd.x86_64.json"],
 )
 
 filegroup(
@@ -112,7 +121,8 @@ def _lavapipe_repo_impl(rctx):
         DEBIAN_PACKAGES["mesa-vulkan-drivers"][0],
         DEBIAN_PACKAGES["libvulkan1"][0],
     ))
-    rctx.file("BUILD.bazel", _BUILD.format(libs = _LIBS))
+    write_closure_manifest(rctx, DEBIAN_PACKAGES, [_LIBS + "/libvulkan.so.1", _LIBS + "/libvulkan_lvp.so"])
+    rctx.file("BUILD.bazel", _BUILD.format(libs = HOST_LIBRARY_DIRS[0], more_libs = HOST_LIBRARY_DIRS[1]))
 
 lavapipe_repo = repository_rule(
     implementation = _lavapipe_repo_impl,
