@@ -1,41 +1,32 @@
 #!/usr/bin/env bash
-# A Bazel HTTP remote cache on loopback: Debian's nginx (WebDAV PUT), pinned by
-# version and SHA256, unpacked into a private directory (the host is untouched).
+# A Bazel HTTP remote cache on loopback: Debian's nginx (WebDAV PUT) from the
+# pinned @nginx repository, serving a private directory (the host is untouched).
 #
 #   remote_cache.sh start DIR PORT   # prints the cache URL
 #   remote_cache.sh stop DIR
 set -euo pipefail
 
-readonly NGINX_DEB="nginx_1.22.1-9+deb12u9_amd64.deb"
-readonly NGINX_VERSION="1.22.1-9+deb12u9"
-readonly NGINX_SHA256="4e7b52f8b31f26d77ffb5c427c41e36223e81b047242ecfa8dc1d7f939734885"
+readonly workspace="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 die() { echo "remote_cache: $*" >&2; exit 1; }
 
-fetch_nginx() {
-  local dir="$1"
-  [[ -x "${dir}/root/usr/sbin/nginx" ]] && return 0
-  [[ "$(uname -m)" == "x86_64" ]] || die "the pinned nginx package is for x86_64, not $(uname -m)"
-  mkdir -p "${dir}/deb"
-  if [[ ! -f "${dir}/deb/${NGINX_DEB}" ]]; then
-    (cd "${dir}/deb" && apt-get download -qq "nginx=${NGINX_VERSION}" 2>/dev/null) ||
-      { apt-get update -qq >/dev/null && (cd "${dir}/deb" && apt-get download -qq "nginx=${NGINX_VERSION}" 2>/dev/null); } ||
-      die "apt-get could not download nginx=${NGINX_VERSION}"
-  fi
-  local actual
-  actual="$(sha256sum "${dir}/deb/${NGINX_DEB}" | cut -d' ' -f1)"
-  if [[ "${actual}" != "${NGINX_SHA256}" ]]; then
-    rm -f "${dir}/deb/${NGINX_DEB}"
-    die "checksum mismatch for ${NGINX_DEB}: expected ${NGINX_SHA256}, got ${actual}"
-  fi
-  dpkg-deb -x "${dir}/deb/${NGINX_DEB}" "${dir}/root"
+# The wrapper of @nginx (tools/ci/nginx.bzl): Bazel fetches and checks the
+# pinned packages like every toolchain's.
+nginx_binary() {
+  local bazel="${workspace}/bazel" path
+  (cd "${workspace}" && "${bazel}" build --noshow_progress @nginx//:nginx </dev/null >&2) ||
+    die "cannot build @nginx//:nginx"
+  path="$(cd "${workspace}" && "${bazel}" cquery --output=files @nginx//:nginx 2>/dev/null </dev/null)" ||
+    die "cannot locate @nginx//:nginx"
+  echo "$(cd "${workspace}" && "${bazel}" info output_base 2>/dev/null </dev/null)/${path}"
 }
 
 start() {
   local dir="$1" port="$2"
   mkdir -p "${dir}"
   dir="$(cd "${dir}" && pwd)"
-  fetch_nginx "${dir}"
+  local nginx
+  nginx="$(nginx_binary)"
   mkdir -p "${dir}/cas" "${dir}/tmp" "${dir}/logs"
   cat > "${dir}/nginx.conf" <<CONF
 daemon on;
@@ -65,7 +56,7 @@ http {
   }
 }
 CONF
-  "${dir}/root/usr/sbin/nginx" -e "${dir}/logs/error.log" -p "${dir}" -c "${dir}/nginx.conf" ||
+  "${nginx}" -e "${dir}/logs/error.log" -p "${dir}" -c "${dir}/nginx.conf" ||
     die "nginx did not start; see ${dir}/logs/error.log"
   for _ in $(seq 50); do
     if (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
