@@ -580,6 +580,34 @@ def lowered_outputs(
     return _as_list(results), calls
 
 
+def evaluate(
+    module: Any, quantized: Any | None, lowered_program: Any, partitions: Sequence[Partition], model: str
+) -> Evaluation:
+    """The float model, the quantized model and the lowered program on the evaluation samples."""
+    import torch
+
+    seeds = list(models.EVALUATION_SEEDS)
+    evaluation = Evaluation(
+        seeds=seeds,
+        eager=[],
+        quantized=[] if quantized is not None else None,
+        lowered=[],
+        calls=[],
+        partitions=len(partitions),
+        quantization_points=quantization_points(quantized) if quantized is not None else 0,
+    )
+    for seed in seeds:
+        sample = models.spec(model).sample_inputs(seed)
+        with torch.no_grad():
+            evaluation.eager.append(_as_list(module(*sample)))
+            if evaluation.quantized is not None:
+                evaluation.quantized.append(_as_list(quantized(*sample)))
+        outputs, calls = lowered_outputs(lowered_program, partitions, sample)
+        evaluation.lowered.append(outputs)
+        evaluation.calls.append(calls)
+    return evaluation
+
+
 def _output_quantization(exported: Any) -> list[dict[str, Any] | None]:
     """For each program output, the dequantize it comes from (walking back over CPU operators
     with one tensor input), whose scale sets the output's tolerance; None for float programs."""
@@ -599,16 +627,25 @@ def _output_quantization(exported: Any) -> list[dict[str, Any] | None]:
     return found
 
 
+@dataclass
+class Evaluation:
+    """The lowered program and its references on the evaluation samples, output by output."""
+
+    seeds: list[int]
+    eager: list[list[Any]]  # [sample][output] tensors
+    quantized: list[list[Any]] | None
+    lowered: list[list[Any]]
+    calls: list[list[DelegateCall]]  # [sample][call]
+    partitions: int
+    quantization_points: int
+
+
 def write_numerics(
-    directory: pathlib.Path,
-    eager: Sequence[Any],
-    quantized: Sequence[Any] | None,
-    lowered: Sequence[Any],
-    quantization: Sequence[dict[str, Any] | None],
-    calls: Sequence[DelegateCall],
+    directory: pathlib.Path, evaluation: Evaluation, quantization: Sequence[dict[str, Any] | None]
 ) -> None:
-    """numerics/: one .npy per output and reference, each delegate call's TOSA-level inputs and
-    outputs (call<i>_{input,output}<j>.npy), and numerics.json describing them.
+    """numerics/: per output and reference one .npy stacking the evaluation samples (axis 0),
+    the first sample's delegate calls at TOSA level (call<i>_{input,output}<j>.npy), and
+    numerics.json describing them.
 
     np.save is byte-reproducible, unlike npz archives (zip timestamps).
     """
@@ -616,23 +653,29 @@ def write_numerics(
 
     folder = directory / "numerics"
     folder.mkdir(parents=True, exist_ok=True)
-    for number, call in enumerate(calls):
+    first_calls = evaluation.calls[0]
+    for number, call in enumerate(first_calls):
         for kind, tensors in (("input", call.inputs), ("output", call.outputs)):
             for index, array in enumerate(tensors):
                 np.save(folder / f"call{number}_{kind}{index}.npy", array, allow_pickle=False)
+    references = {"lowered": evaluation.lowered, "eager": evaluation.eager}
+    if evaluation.quantized is not None:
+        references["quantized"] = evaluation.quantized
     entries = []
-    for index, value in enumerate(lowered):
-        arrays = {"lowered": value, "eager": eager[index]}
-        if quantized is not None:
-            arrays["quantized"] = quantized[index]
-        for kind, array in arrays.items():
-            np.save(folder / f"{kind}_{index}.npy", array.detach().numpy(), allow_pickle=False)
-        entries.append({"references": sorted(arrays), "quantization": quantization[index]})
+    for index in range(len(evaluation.lowered[0])):
+        for kind, samples in references.items():
+            stacked = np.stack([sample[index].detach().numpy() for sample in samples])
+            np.save(folder / f"{kind}_{index}.npy", stacked, allow_pickle=False)
+        entries.append({"references": sorted(references), "quantization": quantization[index]})
     description = {
         "outputs": entries,
+        "evaluation_seeds": evaluation.seeds,
+        "delegated_partitions": evaluation.partitions,
+        "delegate_calls_per_sample": [len(calls) for calls in evaluation.calls],
+        "quantization_points": evaluation.quantization_points,
         "delegate_calls": [
             {"partition": c.partition, "tosa": c.tosa, "inputs": len(c.inputs), "outputs": len(c.outputs)}
-            for c in calls
+            for c in first_calls
         ],
     }
     (folder / "numerics.json").write_text(json.dumps(description, indent=2, sort_keys=True) + "\n")
@@ -668,11 +711,13 @@ def _as_list(outputs: Any) -> list[Any]:
 
 
 def _calibration_inputs(options: Options, example: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """The input tuples to calibrate on: --calibration_data, checked against the example inputs."""
+    """The input tuples to calibrate on: --calibration_data, checked against the example inputs,
+    else the model's calibration samples (other seeds than the evaluation samples)."""
     import torch
 
     if options.calibration_data is None:
-        return [tuple(example)]
+        sample_inputs = models.spec(options.model).sample_inputs
+        return [sample_inputs(seed) for seed in models.CALIBRATION_SEEDS]
     data = torch.load(options.calibration_data, map_location="cpu", weights_only=True)
     samples = [tuple(sample) if isinstance(sample, (tuple, list)) else (sample,) for sample in data]
     expected = [tuple(t.shape) for t in example]
@@ -712,6 +757,29 @@ def _lower(exported: Any, spec: Any, etrecord: bool) -> Any:
         ) from error
 
 
+def pin_torch_numerics() -> None:
+    """Makes PyTorch's float results independent of the CPU, with the environment that
+    backend/defs.bzl gives compile actions (CPU_INDEPENDENT_ENV: ATen's portable kernels,
+    MKL's compatible code path, one thread).
+
+    Calibration runs the float model: its quantization parameters, and so the
+    program's bytes, inherit every rounding difference between CPUs. oneDNN
+    and NNPACK pick kernels by the CPU's instruction set and caches, so
+    convolutions go through ATen's own im2col + MKL GEMM instead; one thread
+    fixes the order of every reduction.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = False
+    torch.backends.nnpack.enabled = False
+
+
+def quantization_points(module: Any) -> int:
+    """Tensors the quantized model rounds (activations and weights): its dequantize nodes."""
+    return sum(1 for n in module.graph.nodes if n.op == "call_function" and "dequantize_per" in op_name(n.target))
+
+
 def compile_model(options: Options) -> dict[str, Any]:
     """Compiles options.model, writes the program (and intermediates); returns the report."""
     import torch  # slow: imported after the flags are checked
@@ -726,6 +794,7 @@ def compile_model(options: Options) -> dict[str, Any]:
         prepare_pt2e,
     )
 
+    pin_torch_numerics()
     module, inputs = models.load_model(options.model, options.weights)
     try:
         exported = torch.export.export(module, inputs)
@@ -735,7 +804,7 @@ def compile_model(options: Options) -> dict[str, Any]:
     reference: Any = module
     if options.quantize:
         # As ExecuTorch's aot_arm_compiler: symmetric, per-channel int8
-        # weights, calibrated on the example inputs unless data is given.
+        # weights, calibrated on the model's calibration samples unless data is given.
         quantizer = create_quantizer(spec)
         config = (
             get_symmetric_a16w8_quantization_config(is_per_channel=True)
@@ -748,9 +817,6 @@ def compile_model(options: Options) -> dict[str, Any]:
             prepared(*sample)
         reference = convert_pt2e(prepared)
         exported = torch.export.export(reference, inputs)
-    with torch.no_grad():
-        eager_outputs = _as_list(module(*inputs))
-        reference_outputs = _as_list(reference(*inputs))
 
     with tempfile.TemporaryDirectory(prefix="vela-") as workdir:
         vela = _VelaRuns(pathlib.Path(workdir))
@@ -764,14 +830,10 @@ def compile_model(options: Options) -> dict[str, Any]:
         _attach_tosa(partitions, tosa_spec, options.intermediates)
         if options.intermediates is not None:
             _write_intermediates(options.intermediates, partitions)
-            outputs, calls = lowered_outputs(lowered_program, partitions, inputs)
             write_numerics(
                 options.intermediates,
-                eager_outputs,
-                reference_outputs if options.quantize else None,
-                outputs,
+                evaluate(module, reference if options.quantize else None, lowered_program, partitions, options.model),
                 _output_quantization(lowered_program),
-                calls,
             )
         # quantize/dequantize stay quantized_decomposed ops (the runtime links
         # ExecuTorch's quantized kernels), unlike aot_arm_compiler's cortex_m swap.
@@ -805,9 +867,11 @@ def compile_model(options: Options) -> dict[str, Any]:
 
         # Reference outputs are the quantized PyTorch model's, as upstream's
         # --bundleio: what the program should compute, quantization included.
+        with torch.no_grad():
+            expected_outputs = _as_list(reference(*inputs))
         suite = MethodTestSuite(
             method_name="forward",
-            test_cases=[MethodTestCase(inputs=list(inputs), expected_outputs=reference_outputs)],
+            test_cases=[MethodTestCase(inputs=list(inputs), expected_outputs=expected_outputs)],
         )
         options.output.write_bytes(serialize_from_bundled_program_to_flatbuffer(BundledProgram(program, [suite])))
     else:

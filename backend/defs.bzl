@@ -1,5 +1,7 @@
 """Rules that run the ahead-of-time compiler (//backend:compile) as build actions."""
 
+load(":environment.bzl", "CPU_INDEPENDENT_ENV")
+
 ArmProgramInfo = provider(
     doc = "A program compiled for an Arm target, with its report and TOSA intermediates.",
     fields = {
@@ -70,9 +72,7 @@ def _arm_compile_impl(ctx):
         inputs = inputs,
         outputs = outputs,
         mnemonic = "ArmCompile",
-        # Fixed string hashing: set iteration order in the compiler's passes
-        # must not differ between processes (vit_tiny's Vela estimate did).
-        env = {"PYTHONHASHSEED": "0"},
+        env = CPU_INDEPENDENT_ENV,
         progress_message = "Compiling %s for %s (%%{label})" % (ctx.attr.model, ctx.attr.target),
         execution_requirements = {
             "requires-worker-protocol": "json",

@@ -101,7 +101,8 @@ def main(argv: Sequence[str]) -> None:
     # The compile's own example input and PyTorch eager's outputs for it.
     (image,) = models.spec("mobilenet_v2").example_inputs()
     reference = pathlib.Path(_CPU_INTERMEDIATES.value) / "numerics" / "eager_0.npy"
-    expected = np.load(reference, allow_pickle=False).ravel()
+    # numerics/ stacks the evaluation samples; the first is the example input.
+    expected = np.load(reference, allow_pickle=False)[0].ravel()
     with tempfile.TemporaryDirectory() as tmp:
         logits, log = run_runner(_RUNNER.value, _CPU_PROGRAM.value, image.numpy(),
                                  _NUM_INFERENCES.value, pathlib.Path(tmp))
