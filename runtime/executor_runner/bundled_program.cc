@@ -99,7 +99,8 @@ Status BundledProgram::Parse(const uint8_t* data, size_t size,
     return Invalid(std::to_string(size) + " bytes is too short");
   }
   // flatbuffers::Verifier asserts (aborts) on a buffer this large.
-  if (size >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+  static_assert(kMaxSize < FLATBUFFERS_MAX_BUFFER_SIZE);
+  if (size > kMaxSize) {
     return Invalid(std::to_string(size) +
                    " bytes is more than a flatbuffer can hold");
   }

@@ -57,6 +57,9 @@ struct BundledMethodTests {
 
 class BundledProgram {
  public:
+  // The largest bundled program the FlatBuffers verifier accepts.
+  static constexpr size_t kMaxSize = (size_t{1} << 31) - 2;
+
   // The schema this reader was generated from ("BP08").
   static const char* FileIdentifier();
 

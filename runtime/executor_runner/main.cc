@@ -5,6 +5,8 @@
 // from files, generated or bundled, timing, output files, a memory report,
 // optional ETDump and comparison against expected outputs. See README.md.
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -262,12 +264,23 @@ std::string DescribeOutput(const OutputView& view) {
               : " scalar");
 }
 
+// The most bytes output `i` can have: its tensor's declared nbytes (an upper
+// bound for dynamic shapes) or a scalar's 8 bytes; the most read from an
+// --expected_outputs file (a larger file differs anyway).
+size_t OutputBytesLimit(const executorch::runtime::MethodMeta& meta,
+                        size_t i) {
+  Result<executorch::runtime::TensorInfo> info = meta.output_tensor_meta(i);
+  size_t limit = info.ok() ? info->nbytes() : sizeof(int64_t);
+  return std::min(limit, MethodInputs::kDefaultMaxInputBytes);
+}
+
 // What an output is compared with: the raw bytes of an --expected_outputs
 // file (read as the output's dtype), or a bundled expected value, whose dtype
 // and shape must match too.
 struct Expected {
   const uint8_t* data = nullptr;
   size_t nbytes = 0;
+  bool nbytes_exact = true;  // false: a file with more than nbytes bytes
   std::string source;  // names it in a FAIL line
   const BundledValue* bundled = nullptr;
 };
@@ -297,9 +310,10 @@ Status CheckOutput(const std::string& label, size_t i, const OutputView& view,
        want.bundled->sizes != view.sizes)) {
     mismatch = "expected " + Describe(*want.bundled) + ", got " +
                DescribeOutput(view);
-  } else if (want.nbytes != view.nbytes) {
-    mismatch = "expected " + std::to_string(want.nbytes) + " bytes in " +
-               want.source + ", got " + std::to_string(view.nbytes);
+  } else if (!want.nbytes_exact || want.nbytes != view.nbytes) {
+    mismatch = "expected " + std::string(want.nbytes_exact ? "" : "more than ") +
+               std::to_string(want.nbytes) + " bytes in " + want.source +
+               ", got " + std::to_string(view.nbytes);
   }
   if (!mismatch.empty()) {
     ++tally->failed;
@@ -508,7 +522,7 @@ Status BundledCases(const std::string& path, const BundledProgram& bundled,
     }
     for (const BundledValue& value : test_case.expected_outputs) {
       c.expected.push_back(
-          Expected{value.data(), value.nbytes, name, &value});
+          Expected{value.data(), value.nbytes, true, name, &value});
     }
     if (!out_dir.empty()) {
       c.out_dir = out_dir / ("case_" + std::to_string(k));
@@ -521,9 +535,15 @@ Status BundledCases(const std::string& path, const BundledProgram& bundled,
 int Run(const RunnerFlags& flags) {
   const std::string& path = flags.model_path;
 
-  // What kind of file is it?
+  // What kind of file is it? Only a regular file has a size to check before
+  // reading it (a FIFO or /dev/zero would be read until memory runs out).
   FileKind kind;
   {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      return Fail(Status::Error(kExitIo, "cannot read model file '" + path +
+                                             "': not a regular file"));
+    }
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) {
       return Fail(Status::Error(kExitIo, "cannot open model file '" + path +
@@ -556,13 +576,14 @@ int Run(const RunnerFlags& flags) {
   std::unique_ptr<BundledProgram> bundled;
   std::unique_ptr<executorch::runtime::DataLoader> loader;
   if (kind == FileKind::kBundledProgram) {
-    std::vector<uint8_t> bytes;
+    FileContents contents;
     std::string error;
-    if (!ReadFile(path, &bytes, &error)) {
+    if (!ReadFileAtMost(path, BundledProgram::kMaxSize, &contents, &error)) {
       return Fail(Status::Error(
           kExitIo, "cannot read model file '" + path + "': " + error));
     }
-    Status st = BundledProgram::Parse(bytes.data(), bytes.size(), &bundled);
+    Status st =
+        BundledProgram::Parse(contents.bytes.data(), contents.size, &bundled);
     if (!st.ok()) {
       st.message = "'" + path + "': " + st.message;
       return Fail(st);
@@ -602,7 +623,7 @@ int Run(const RunnerFlags& flags) {
   ArenaConfig config;
   config.method_arena_bytes = static_cast<size_t>(flags.method_arena_bytes);
   config.temp_arena_bytes = static_cast<size_t>(flags.temp_arena_bytes);
-  config.max_planned_buffer_bytes =
+  config.max_planned_bytes =
       static_cast<size_t>(flags.max_planned_bytes);
   for (auto [value, name] :
        {std::make_pair(flags.method_arena_bytes, "--method_arena_bytes"),
@@ -634,7 +655,7 @@ int Run(const RunnerFlags& flags) {
   bool run_bundled =
       bundled && flags.input_files.empty() && flags.inputs.empty();
   std::vector<RunCase> cases;
-  std::vector<std::vector<uint8_t>> expected_files;
+  std::vector<FileContents> expected_files;
   if (run_bundled) {
     st = BundledCases(path, *bundled, *session, flags, out_dir, &cases);
   } else {
@@ -668,13 +689,15 @@ int Run(const RunnerFlags& flags) {
       for (size_t i = 0; st.ok() && i < expected_files.size(); ++i) {
         const std::string& file = flags.expected_outputs[i];
         std::string read_error;
-        if (!ReadFile(file, &expected_files[i], &read_error)) {
+        if (!ReadFileAtMost(file, OutputBytesLimit(meta, i), &expected_files[i],
+                            &read_error)) {
           st = Status::Error(kExitIo, "cannot read expected output '" + file +
                                           "': " + read_error);
         }
-        c.expected.push_back(Expected{expected_files[i].data(),
-                                      expected_files[i].size(), file,
-                                      nullptr});
+        const FileContents& contents = expected_files[i];
+        c.expected.push_back(Expected{
+            contents.bytes.data(), static_cast<size_t>(contents.size),
+            contents.size_exact, file, nullptr});
       }
     }
     cases.push_back(std::move(c));

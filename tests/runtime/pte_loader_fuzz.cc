@@ -279,7 +279,7 @@ std::string RunOnce(const std::vector<uint8_t>& data, bool execute) {
   ArenaConfig config;
   config.method_arena_bytes = 256 << 10;
   config.temp_arena_bytes = 64 << 10;
-  config.max_planned_buffer_bytes = 1 << 20;
+  config.max_planned_bytes = 1 << 20;
   std::string outcome = "ok_no_methods";
   size_t n = program->num_methods();
   for (size_t m = 0; m < n && m < 4; ++m) {
@@ -368,13 +368,16 @@ int main(int argc, char** argv) {
 
   std::vector<std::vector<uint8_t>> seeds;
   for (const std::string& path : o.seeds) {
-    std::vector<uint8_t> bytes;
+    etrunner::FileContents contents;
     std::string error;
-    if (!etrunner::ReadFile(path, &bytes, &error)) {
+    if (!etrunner::ReadFileAtMost(path, etrunner::BundledProgram::kMaxSize,
+                                  &contents, &error) ||
+        contents.size > contents.bytes.size()) {
       std::fprintf(stderr, "pte_loader_fuzz: cannot read %s: %s\n",
-                   path.c_str(), error.c_str());
+                   path.c_str(), error.empty() ? "too large" : error.c_str());
       return 2;
     }
+    std::vector<uint8_t> bytes = std::move(contents.bytes);
     // The unmutated seeds must load and run.
     std::string outcome = RunOnce(bytes, o.execute);
     if (outcome.compare(0, 2, "ok") != 0) {

@@ -8,9 +8,11 @@ in a Bazel action.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import pathlib
 import re
+import resource
 import subprocess
 from collections.abc import Sequence
 
@@ -26,6 +28,10 @@ from executorch.devtools.bundled_program.config import (
 )
 from executorch.devtools.bundled_program.serialize import (
     serialize_from_bundled_program_to_flatbuffer,
+)
+from executorch.exir._serialize._program import (
+    deserialize_pte_binary,
+    serialize_pte_binary,
 )
 
 from tests.runtime import models
@@ -50,6 +56,8 @@ EXIT_BAD_INPUT = 6
 EXIT_ARENA_TOO_SMALL = 7
 EXIT_VERIFICATION = 9
 EXIT_UNSUPPORTED = 10
+EXIT_FATAL_SIGNAL = 12
+EXIT_OUT_OF_MEMORY = 13
 
 # One bundled test case: inputs and expected outputs.
 BundledCase = tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]]
@@ -79,18 +87,59 @@ def program(name: str) -> pathlib.Path:
     return pathlib.Path(_PROGRAMS_DIR.value) / name
 
 
-def run_runner(*args: str) -> Run:
+def run_runner(*args: str, address_space: int | None = None) -> Run:
+    """Runs the runner; with `address_space`, under that RLIMIT_AS (bytes)."""
     runner = _RUNNER.value
     if not runner:
         raise ValueError("--runner is required")
+
+    def limit_address_space() -> None:
+        if address_space is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     proc = subprocess.run(
         [str(pathlib.Path(runner).absolute()), *args],
         capture_output=True,
         text=True,
         timeout=_TIMEOUT.value,
         check=False,
+        preexec_fn=limit_address_space,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+# The address space a runner process may use besides what its files justify:
+# code and shared libraries, the threads of ExecuTorch's threadpool (stacks and
+# malloc arenas), the default 4 MiB + 1 MiB arenas and, under qemu-aarch64, the
+# emulator (its translation cache). Measured: ~24 MiB on the host, ~244 MiB
+# under qemu-aarch64; 512 MiB leaves room and is still far below
+# what the crafted files below made the runner ask for (gigabytes to hundreds
+# of gigabytes).
+RUNNER_ADDRESS_SPACE_OVERHEAD = 512 << 20
+
+
+def memory_ceiling(*files: pathlib.Path) -> int:
+    """RLIMIT_AS for a runner given the crafted `files`: the fixed overhead
+    plus twice their sizes (a .bpte is held once and its embedded program is
+    loaded from it; anything more is amplification)."""
+    return RUNNER_ADDRESS_SPACE_OVERHEAD + 2 * sum(f.stat().st_size for f in files)
+
+
+@functools.cache
+def runs_under_address_space_limit() -> bool:
+    """False for a sanitizer build, which reserves terabytes of shadow memory."""
+    probe = run_runner(
+        f"--model_path={program('add.pte')}", address_space=RUNNER_ADDRESS_SPACE_OVERHEAD
+    )
+    return probe.returncode == 0
+
+
+def sparse_file(path: pathlib.Path, size: int, head: bytes = b"") -> pathlib.Path:
+    """A file of `size` bytes that takes no disk space (a hole after `head`)."""
+    with path.open("wb") as f:
+        f.write(head)
+        f.truncate(size)
+    return path
 
 
 def read_tensor(path: pathlib.Path, like: torch.Tensor) -> torch.Tensor:
@@ -121,6 +170,17 @@ def write_bpte(
     )
     path.write_bytes(serialize_from_bundled_program_to_flatbuffer(bundled))
     return path
+
+
+def with_extra_planned_buffers(
+    pte: pathlib.Path, out: pathlib.Path, sizes: Sequence[int]
+) -> pathlib.Path:
+    """`pte` with more memory-planned buffers of `sizes` bytes declared for
+    its first method (unused by it, but allocated by a runner)."""
+    pte_file = deserialize_pte_binary(pte.read_bytes())
+    pte_file.program.execution_plan[0].non_const_buffer_sizes.extend(sizes)
+    out.write_bytes(bytes(serialize_pte_binary(pte_file)))
+    return out
 
 
 def eager_cases(name: str, seeds: Sequence[int]) -> list[BundledCase]:
@@ -543,6 +603,129 @@ class RunnerTest(absltest.TestCase):
             result.stdout, r"(?m)^output 0: FAIL \(1 of 6 values differ, first at 3: "
         )
         self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
+
+    # --- crafted files and flags: bounded memory (issue 16) ----------------
+    # Each attack runs under an address-space limit derived from the files'
+    # sizes (memory_ceiling): a runner that reads or copies more than it needs
+    # fails to allocate instead of taking the machine's memory.
+
+    def ceiling(self, *files: pathlib.Path) -> int:
+        """memory_ceiling(files), or skips the test when this runner cannot
+        run under an address-space limit at all (a sanitizer build reserves
+        terabytes of shadow memory)."""
+        if not runs_under_address_space_limit():
+            self.skipTest("the runner does not run under RLIMIT_AS (sanitizer build)")
+        return memory_ceiling(*files)
+
+    def test_device_input_file_is_read_only_to_the_input_size(self) -> None:
+        result = run_runner(
+            f"--model_path={program('add.pte')}",
+            "--input_files=/dev/zero,/dev/zero",
+            address_space=self.ceiling(),
+        )
+        self.assert_error(
+            result,
+            EXIT_BAD_INPUT,
+            r"input file '/dev/zero' has more than 24 bytes, but input 0 "
+            r"\(Float\[2, 3\]\) needs 24 bytes",
+        )
+
+    def test_large_input_file_is_not_read(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        big = sparse_file(tmp / "big.bin", 8 << 30)
+        result = run_runner(
+            f"--model_path={program('add.pte')}",
+            f"--input_files={big},{big}",
+            address_space=self.ceiling(),
+        )
+        self.assert_error(
+            result,
+            EXIT_BAD_INPUT,
+            r"big\.bin' has 8589934592 bytes, but input 0 \(Float\[2, 3\]\) needs 24",
+        )
+
+    def test_device_expected_output_is_read_only_to_the_output_size(self) -> None:
+        result = run_runner(
+            f"--model_path={program('add.pte')}",
+            "--expected_outputs=/dev/zero",
+            address_space=self.ceiling(),
+        )
+        self.assertRegex(
+            result.stdout,
+            r"(?m)^output 0: FAIL \(expected more than 24 bytes in /dev/zero, got 24\)$",
+        )
+        self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
+
+    def test_large_expected_output_is_not_read(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        big = sparse_file(tmp / "big.bin", 8 << 30)
+        result = run_runner(
+            f"--model_path={program('add.pte')}",
+            f"--expected_outputs={big}",
+            address_space=self.ceiling(),
+        )
+        self.assertRegex(
+            result.stdout,
+            r"(?m)^output 0: FAIL \(expected 8589934592 bytes in \S+big\.bin, got 24\)$",
+        )
+        self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
+
+    def test_model_file_must_be_regular(self) -> None:
+        self.assert_error(
+            run_runner("--model_path=/dev/zero", address_space=self.ceiling()),
+            EXIT_IO,
+            r"cannot read model file '/dev/zero': not a regular file",
+        )
+
+    def test_bpte_larger_than_a_flatbuffer_is_not_read(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        big = sparse_file(tmp / "big.bpte", 3 << 30, head=b"\0\0\0\0BP08")
+        self.assert_error(
+            run_runner(f"--model_path={big}", address_space=self.ceiling()),
+            EXIT_INVALID_PROGRAM,
+            r"3221225472 bytes is more than a flatbuffer can hold",
+        )
+
+    def test_numeric_flags_are_checked(self) -> None:
+        in_range = "a decimal integer in [1, 1000000]"
+        for flag, value, expects in (
+            ("num_inferences", "9223372036854775807", in_range),
+            ("num_inferences", "1000001", in_range),
+            ("num_inferences", " 2", in_range),
+            ("seed", " -1", "a decimal integer in [0, 2^64-1]"),
+            ("seed", "18446744073709551616", "a decimal integer in [0, 2^64-1]"),
+            ("method_arena_bytes", " -1", "a decimal integer"),
+            ("max_planned_bytes", "+5", "a decimal integer"),
+            ("print_values", "-1", "a decimal integer >= 0"),
+            ("bundled_atol", " 1", "a number >= 0"),
+        ):
+            with self.subTest(flag=flag, value=value):
+                self.assert_error(
+                    run_runner(f"--model_path={program('add.pte')}", f"--{flag}={value}"),
+                    EXIT_USAGE,
+                    re.escape(f"invalid value '{value}' for --{flag} (expected {expects})"),
+                )
+
+    def test_total_of_planned_buffers_is_capped(self) -> None:
+        """Two extra planned buffers, each below --max_planned_bytes, together
+        above it: refused before anything is allocated."""
+        pte = with_extra_planned_buffers(
+            program("add.pte"),
+            pathlib.Path(self.create_tempdir().full_path) / "add_planned.pte",
+            [600_000, 600_000],
+        )
+        result = run_runner(f"--model_path={pte}", "--max_planned_bytes=1000000")
+        self.assert_error(
+            result,
+            EXIT_ARENA_TOO_SMALL,
+            r"planned memory too small: buffers 0\.\.2 of 3 need more than 1000000 "
+            r"bytes .*--max_planned_bytes\); buffer 2 \(memory id 3\) alone needs 600000$",
+        )
+        result = run_runner(f"--model_path={pte}", "--max_planned_bytes=1300000")
+        self.assert_ok(result)
+        self.assertRegex(
+            result.stdout, r"(?m)^memory: planned total: 1200\d\d\d bytes in 3 buffer\(s\)$"
+        )
 
     # --- errors -----------------------------------------------------------
 
