@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -307,7 +309,8 @@ Status CheckOutput(const std::string& label, size_t i, const OutputView& view,
   if (want.bundled != nullptr &&
       (want.bundled->dtype != view.dtype ||
        want.bundled->is_tensor != (view.kind == "tensor") ||
-       want.bundled->sizes != view.sizes)) {
+       !std::equal(want.bundled->sizes.begin(), want.bundled->sizes.end(),
+                   view.sizes.begin(), view.sizes.end()))) {
     mismatch = "expected " + Describe(*want.bundled) + ", got " +
                DescribeOutput(view);
   } else if (!want.nbytes_exact || want.nbytes != view.nbytes) {
@@ -479,29 +482,32 @@ Status RunOne(const Program& program, const RunnerFlags& flags,
   return Status::Ok();
 }
 
-// The runs of a bundled program: one per test case of the method, with its
-// inputs and expected outputs.
-Status BundledCases(const std::string& path, const BundledProgram& bundled,
-                    const MethodSession& session, const RunnerFlags& flags,
-                    const std::filesystem::path& out_dir,
-                    std::vector<RunCase>* cases) {
+// The runs of a bundled program: one per test case of the method, each read
+// from the bundled program only when it runs (a crafted file can make many
+// test cases share one large entry). *num_cases counts the cases run.
+Status RunBundled(const std::string& path, const BundledProgram& bundled,
+                  const Program& program, const RunnerFlags& flags,
+                  const ArenaConfig& config, MethodSession* session,
+                  const std::filesystem::path& out_dir, Tally* tally,
+                  size_t* num_cases) {
   if (!flags.expected_outputs.empty()) {
     return Status::Error(
         kExitUsage,
         "--expected_outputs with a bundled program needs --input_files or "
         "--inputs (its test cases bring their own expected outputs)");
   }
-  const BundledMethodTests* tests = bundled.Find(flags.method);
-  if (tests == nullptr || tests->test_cases.empty()) {
+  std::optional<BundledMethodTests> tests = bundled.Find(flags.method);
+  if (!tests || tests->num_test_cases == 0) {
     return Status::Error(
         kExitUsage, "'" + path + "' has no test cases for method '" +
                         flags.method + "' (test cases for: " +
                         bundled.MethodNames() +
                         "); pass --inputs or --input_files to run it anyway");
   }
-  const auto& meta = session.meta();
-  for (size_t k = 0; k < tests->test_cases.size(); ++k) {
-    const BundledTestCase& test_case = tests->test_cases[k];
+  const auto& meta = session->meta();
+  size_t max_values = std::max(meta.num_inputs(), meta.num_outputs());
+  for (size_t k = 0; k < tests->num_test_cases; ++k) {
+    BundledTestCase test_case = bundled.ReadTestCase(*tests, k, max_values);
     std::string name = "test case " + std::to_string(k);
     RunCase c;
     c.label = name + ": ";
@@ -511,12 +517,12 @@ Status BundledCases(const std::string& path, const BundledProgram& bundled,
     if (!st.ok()) {
       return st;
     }
-    if (!test_case.expected_outputs.empty() &&
-        test_case.expected_outputs.size() != meta.num_outputs()) {
+    if (test_case.num_expected_outputs != 0 &&
+        test_case.num_expected_outputs != meta.num_outputs()) {
       return Status::Error(
           kExitInvalidProgram,
           "'" + path + "': " + name + " has " +
-              std::to_string(test_case.expected_outputs.size()) +
+              std::to_string(test_case.num_expected_outputs) +
               " expected output(s), but method '" + flags.method + "' has " +
               std::to_string(meta.num_outputs()) + " output(s)");
     }
@@ -527,7 +533,11 @@ Status BundledCases(const std::string& path, const BundledProgram& bundled,
     if (!out_dir.empty()) {
       c.out_dir = out_dir / ("case_" + std::to_string(k));
     }
-    cases->push_back(std::move(c));
+    st = RunOne(program, flags, config, session, c, tally);
+    if (!st.ok()) {
+      return st;
+    }
+    ++*num_cases;
   }
   return Status::Ok();
 }
@@ -571,19 +581,13 @@ int Run(const RunnerFlags& flags) {
 
   SetFatalSignalContext("loading the program");
   ClearCapturedLog();
-  // A .bpte is read and verified whole; its embedded program then loads from
-  // memory exactly like a .pte from its file.
+  // A .bpte is read (into one buffer, its size checked first) and verified
+  // whole; its embedded program then loads from memory exactly like a .pte
+  // from its file.
   std::unique_ptr<BundledProgram> bundled;
   std::unique_ptr<executorch::runtime::DataLoader> loader;
   if (kind == FileKind::kBundledProgram) {
-    FileContents contents;
-    std::string error;
-    if (!ReadFileAtMost(path, BundledProgram::kMaxSize, &contents, &error)) {
-      return Fail(Status::Error(
-          kExitIo, "cannot read model file '" + path + "': " + error));
-    }
-    Status st =
-        BundledProgram::Parse(contents.bytes.data(), contents.size, &bundled);
+    Status st = BundledProgram::ReadFile(path, &bundled);
     if (!st.ok()) {
       st.message = "'" + path + "': " + st.message;
       return Fail(st);
@@ -654,10 +658,11 @@ int Run(const RunnerFlags& flags) {
   // A bundled program runs its test cases unless inputs are given.
   bool run_bundled =
       bundled && flags.input_files.empty() && flags.inputs.empty();
-  std::vector<RunCase> cases;
-  std::vector<FileContents> expected_files;
+  Tally tally;
+  size_t num_cases = 0;
   if (run_bundled) {
-    st = BundledCases(path, *bundled, *session, flags, out_dir, &cases);
+    st = RunBundled(path, *bundled, *program, flags, config, session.get(),
+                    out_dir, &tally, &num_cases);
   } else {
     if (bundled) {
       std::printf("bundled: test cases not run (inputs from %s)\n",
@@ -676,6 +681,7 @@ int Run(const RunnerFlags& flags) {
           ")";
       st = MethodInputs::Generate(meta, fill, flags.seed, &c.inputs);
     }
+    std::vector<FileContents> expected_files;
     if (st.ok() && !flags.expected_outputs.empty()) {
       if (flags.expected_outputs.size() != meta.num_outputs()) {
         st = Status::Error(
@@ -700,22 +706,16 @@ int Run(const RunnerFlags& flags) {
             contents.size_exact, file, nullptr});
       }
     }
-    cases.push_back(std::move(c));
+    if (st.ok()) {
+      st = RunOne(*program, flags, config, session.get(), c, &tally);
+    }
   }
   if (!st.ok()) {
     return Fail(st);
   }
-
-  Tally tally;
-  for (const RunCase& c : cases) {
-    st = RunOne(*program, flags, config, session.get(), c, &tally);
-    if (!st.ok()) {
-      return Fail(st);
-    }
-  }
   if (run_bundled || !flags.expected_outputs.empty()) {
     std::string what = run_bundled ? "bundled: " +
-                                         std::to_string(cases.size()) +
+                                         std::to_string(num_cases) +
                                          " test case(s) of method '" +
                                          flags.method + "'"
                                    : std::string("expected outputs");
@@ -788,5 +788,13 @@ int main(int argc, char** argv) {
   }
   etrunner::InitRuntime(flags.verbose);
   etrunner::InstallFatalSignalHandlers();
-  return etrunner::Run(flags);
+  // Allocation failures the runner checks are reported where they happen;
+  // any other one (a std::vector, a std::string) ends here, not in abort().
+  try {
+    return etrunner::Run(flags);
+  } catch (const std::bad_alloc&) {
+    return etrunner::Fail(etrunner::Status::Error(
+        etrunner::kExitOutOfMemory,
+        "out of memory: an allocation failed (the process' memory limit)"));
+  }
 }

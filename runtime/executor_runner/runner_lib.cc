@@ -266,12 +266,17 @@ bool IsFloatingDtype(ScalarType t) {
 }
 
 std::string ShapeString(const int32_t* sizes, size_t dim) {
+  // A crafted shape can have millions of dimensions: print a few.
+  constexpr size_t kMaxDims = 16;
   std::string s = "[";
-  for (size_t i = 0; i < dim; ++i) {
+  for (size_t i = 0; i < std::min(dim, kMaxDims); ++i) {
     if (i > 0) {
       s += ", ";
     }
     s += std::to_string(sizes[i]);
+  }
+  if (dim > kMaxDims) {
+    s += ", ... (" + std::to_string(dim) + " dims)";
   }
   return s + "]";
 }
@@ -1001,7 +1006,7 @@ Status MethodInputs::SetAll(Method& method) const {
 std::string Describe(const BundledValue& value) {
   if (value.is_tensor) {
     return std::string(DtypeName(value.dtype)) +
-           ShapeString(value.sizes.data(), value.sizes.size());
+           ShapeString(value.sizes.data, value.sizes.size);
   }
   return std::string(DtypeName(value.dtype)) + " scalar";
 }
@@ -1010,10 +1015,11 @@ Status BundledInputs(const MethodMeta& meta, const BundledTestCase& test_case,
                      const std::string& where,
                      std::unique_ptr<MethodInputs>* out,
                      size_t max_input_bytes) {
-  if (test_case.inputs.size() != meta.num_inputs()) {
+  if (test_case.num_inputs != meta.num_inputs() ||
+      test_case.inputs.size() != test_case.num_inputs) {
     return Status::Error(kExitBadInput,
                          where + " has " +
-                             std::to_string(test_case.inputs.size()) +
+                             std::to_string(test_case.num_inputs) +
                              " input(s), but method '" + meta.name() +
                              "' has " + std::to_string(meta.num_inputs()));
   }
@@ -1032,10 +1038,10 @@ Status BundledInputs(const MethodMeta& meta, const BundledTestCase& test_case,
       Span<const int32_t> sizes = info->sizes();
       Span<const uint8_t> dim_order = info->dim_order();
       bool same_shape =
-          value.sizes.size() == sizes.size() &&
+          value.sizes.size == sizes.size() &&
           std::equal(sizes.begin(), sizes.end(), value.sizes.begin()) &&
-          (value.dim_order.empty() ||
-           (value.dim_order.size() == dim_order.size() &&
+          (value.dim_order.size == 0 ||
+           (value.dim_order.size == dim_order.size() &&
             std::equal(dim_order.begin(), dim_order.end(),
                        value.dim_order.begin())));
       if (value.dtype != info->scalar_type() || !same_shape) {

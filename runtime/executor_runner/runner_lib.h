@@ -69,6 +69,7 @@ const char* DtypeName(executorch::aten::ScalarType t);
 // 0 for a type whose element size is not a whole number of bytes or unknown.
 size_t DtypeSize(executorch::aten::ScalarType t);
 bool IsFloatingDtype(executorch::aten::ScalarType t);
+// "[2, 3]"; past 16 dimensions the first 16, then "... (100000 dims)".
 std::string ShapeString(const int32_t* sizes, size_t dim);
 
 // ---------------------------------------------------------------------------
@@ -270,9 +271,10 @@ class MethodInputs {
 // "Float[2, 3]" or "Long scalar".
 std::string Describe(const BundledValue& value);
 
-// The inputs of one bundled test case: as many as the method has, each a
-// tensor of the method's dtype, shape and dim order (kExitBadInput
-// otherwise). `where` names the test case in errors.
+// The inputs of one bundled test case (read with at least the method's number
+// of inputs as max_values): as many as the method has, each a tensor of the
+// method's dtype, shape and dim order (kExitBadInput otherwise). `where` names
+// the test case in errors.
 Status BundledInputs(
     const executorch::runtime::MethodMeta& meta,
     const BundledTestCase& test_case, const std::string& where,

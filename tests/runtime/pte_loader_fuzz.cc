@@ -293,12 +293,15 @@ std::string RunOnce(const std::vector<uint8_t>& data, bool execute) {
       return "method_load:" + ErrorKey(st);
     }
     std::unique_ptr<MethodInputs> inputs;
-    const etrunner::BundledMethodTests* tests =
-        bundled ? bundled->Find(name.get()) : nullptr;
-    if (tests != nullptr && !tests->test_cases.empty()) {
-      st = etrunner::BundledInputs(session->meta(), tests->test_cases[0],
-                                   "test case 0", &inputs,
-                                   /*max_input_bytes=*/1 << 20);
+    std::optional<etrunner::BundledMethodTests> tests;
+    if (bundled) {
+      tests = bundled->Find(name.get());
+    }
+    if (tests && tests->num_test_cases > 0) {
+      etrunner::BundledTestCase test_case = bundled->ReadTestCase(
+          *tests, 0, session->meta().num_inputs());
+      st = etrunner::BundledInputs(session->meta(), test_case, "test case 0",
+                                   &inputs, /*max_input_bytes=*/1 << 20);
     } else {
       st = MethodInputs::Generate(session->meta(), etrunner::InputFill::kOnes,
                                   0, &inputs, /*max_input_bytes=*/1 << 20);

@@ -16,6 +16,7 @@ import resource
 import subprocess
 from collections.abc import Sequence
 
+import flatbuffers
 import numpy as np
 import numpy.typing as npt
 import torch
@@ -170,6 +171,82 @@ def write_bpte(
     )
     path.write_bytes(serialize_from_bundled_program_to_flatbuffer(bundled))
     return path
+
+
+# Enum values of executorch's schemas (scalar_type.fbs,
+# bundled_program_schema.fbs).
+SCALAR_TYPE_FLOAT = 6
+VALUE_UNION_TENSOR = 1
+
+
+def shared_entries_bpte(
+    pte: pathlib.Path,
+    *,
+    method_name: str = "forward",
+    suites: int = 1,
+    test_cases: int = 1,
+    shape: Sequence[int] = (2, 3),
+    data: bytes | None = None,
+) -> bytes:
+    """A bundled program (BP08) written with the FlatBuffers builder after
+    executorch's bundled_program_schema.fbs, whose entries share tables as the
+    format allows: `suites` test suites that are one table named
+    `method_name`, whose `test_cases` test cases are one table, whose two
+    inputs and one expected output are one Float tensor of `shape` (and
+    `data`). The file grows with suites + test_cases + len(shape); a reader
+    that copies per entry needs suites * test_cases * 3 * len(shape) ints."""
+    program = pte.read_bytes()
+    builder = flatbuffers.Builder(
+        len(program) + len(method_name) + 4 * (suites + test_cases + len(shape)) + 4096
+    )
+
+    def offsets(target: int, count: int) -> int:
+        builder.StartVector(4, count, 4)
+        for _ in range(count):
+            builder.PrependUOffsetTRelative(target)
+        return int(builder.EndVector())
+
+    def byte_vector(payload: bytes, alignment: int) -> int:
+        builder.StartVector(1, len(payload), alignment)
+        builder.head = builder.Head() - len(payload)
+        builder.Bytes[builder.Head() : builder.Head() + len(payload)] = payload
+        return int(builder.EndVector())
+
+    builder.StartVector(4, len(shape), 4)
+    for size in reversed(shape):
+        builder.PrependInt32(size)
+    sizes = builder.EndVector()
+    tensor_data = None if data is None else byte_vector(data, 16)
+    builder.StartObject(4)  # Tensor: scalar_type, sizes, data, dim_order
+    builder.PrependInt8Slot(0, SCALAR_TYPE_FLOAT, 0)
+    builder.PrependUOffsetTRelativeSlot(1, sizes, 0)
+    if tensor_data is not None:
+        builder.PrependUOffsetTRelativeSlot(2, tensor_data, 0)
+    tensor = builder.EndObject()
+    builder.StartObject(2)  # Value: val_type, val
+    builder.PrependUint8Slot(0, VALUE_UNION_TENSOR, 0)
+    builder.PrependUOffsetTRelativeSlot(1, tensor, 0)
+    value = builder.EndObject()
+    inputs = offsets(value, 2)
+    expected_outputs = offsets(value, 1)
+    builder.StartObject(2)  # BundledMethodTestCase
+    builder.PrependUOffsetTRelativeSlot(0, inputs, 0)
+    builder.PrependUOffsetTRelativeSlot(1, expected_outputs, 0)
+    test_case = builder.EndObject()
+    case_vector = offsets(test_case, test_cases)
+    name = builder.CreateString(method_name)
+    builder.StartObject(2)  # BundledMethodTestSuite
+    builder.PrependUOffsetTRelativeSlot(0, name, 0)
+    builder.PrependUOffsetTRelativeSlot(1, case_vector, 0)
+    suite = builder.EndObject()
+    suite_vector = offsets(suite, suites)
+    program_vector = byte_vector(program, 32)  # force_align: 32
+    builder.StartObject(3)  # BundledProgram: version, suites, program
+    builder.PrependUint32Slot(0, 2, 0)
+    builder.PrependUOffsetTRelativeSlot(1, suite_vector, 0)
+    builder.PrependUOffsetTRelativeSlot(2, program_vector, 0)
+    builder.Finish(builder.EndObject(), file_identifier=b"BP08")
+    return bytes(builder.Output())
 
 
 def with_extra_planned_buffers(
@@ -684,6 +761,74 @@ class RunnerTest(absltest.TestCase):
             run_runner(f"--model_path={big}", address_space=self.ceiling()),
             EXIT_INVALID_PROGRAM,
             r"3221225472 bytes is more than a flatbuffer can hold",
+        )
+
+    def test_shared_bundled_entries_run_one_by_one(self) -> None:
+        """Test cases that share one test case, whose values share one
+        tensor, each run (values read in place, not copied)."""
+        ones = np.ones(6, dtype=np.float32).tobytes()
+        path = pathlib.Path(self.create_tempdir().full_path) / "shared.bpte"
+        path.write_bytes(shared_entries_bpte(program("add.pte"), test_cases=3, data=ones))
+        result = run_runner(f"--model_path={path}", address_space=self.ceiling(path))
+        for k in range(3):
+            self.assertIn(f"test case {k}: input 1: Float[2, 3], 24 bytes (bundled)", result.stdout)
+            self.assertIn(
+                f"test case {k}: output 0: FAIL (6 of 6 values differ, first at 0: got 2, expected 1;",
+                result.stdout,
+            )
+        self.assertIn(
+            "bundled: 3 test case(s) of method 'forward': 3 output(s) compared: 0 PASS, 3 FAIL",
+            result.stdout,
+        )
+        self.assert_error(result, EXIT_VERIFICATION, r"3 of 3 output\(s\) differ")
+
+    def test_shared_bundled_shape_is_not_copied_per_value(self) -> None:
+        """~0.8 MB: 100000 test cases sharing one, whose 3 values share one
+        shape of 100000 dims; copied per value that is 120 GB."""
+        path = pathlib.Path(self.create_tempdir().full_path) / "shared_shape.bpte"
+        path.write_bytes(
+            shared_entries_bpte(program("add.pte"), test_cases=100_000, shape=[1] * 100_000)
+        )
+        self.assertLess(path.stat().st_size, 1 << 20)
+        result = run_runner(f"--model_path={path}", address_space=self.ceiling(path))
+        self.assert_error(
+            result,
+            EXIT_BAD_INPUT,
+            re.escape(
+                "test case 0 input 0 is Float[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
+                "... (100000 dims)], but input 0 of method 'forward' is Float[2, 3]"
+            ),
+        )
+        self.assertLess(len(result.stderr), 1000)
+
+    def test_shared_bundled_method_name_is_not_copied_per_suite(self) -> None:
+        """~0.6 MB: 100000 test suites sharing one, named by 200000 bytes
+        that are not a method; copied per suite that is 20 GB."""
+        path = pathlib.Path(self.create_tempdir().full_path) / "shared_name.bpte"
+        path.write_bytes(
+            shared_entries_bpte(program("add.pte"), method_name="\n" * 200_000, suites=100_000)
+        )
+        self.assertLess(path.stat().st_size, 1 << 20)
+        result = run_runner(f"--model_path={path}", address_space=self.ceiling(path))
+        self.assertIn(
+            f"test cases for: {'?' * 64}..., {'?' * 64}..., ", result.stdout
+        )
+        self.assert_error(
+            result,
+            EXIT_USAGE,
+            r"has no test cases for method 'forward' \(test cases for: (\?{64}\.\.\., ){8}"
+            r"\.\.\. \(100000 test suites\)\)",
+        )
+
+    def test_allocation_failure_is_out_of_memory(self) -> None:
+        """A valid-sized .bpte (2 GiB - 2 bytes, sparse) that the address
+        space cannot hold: exit code 13, not an abort."""
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        big = sparse_file(tmp / "big.bpte", (2 << 30) - 2, head=b"\0\0\0\0BP08")
+        self.assert_error(
+            run_runner(f"--model_path={big}", address_space=self.ceiling()),
+            EXIT_OUT_OF_MEMORY,
+            r"out of memory: cannot allocate 2147483646 bytes for the bundled program",
         )
 
     def test_numeric_flags_are_checked(self) -> None:
