@@ -13,6 +13,7 @@ import json
 import pathlib
 import re
 import resource
+import shlex
 import subprocess
 from collections.abc import Sequence
 
@@ -217,11 +218,16 @@ def shared_entries_bpte(
         builder.PrependInt32(size)
     sizes = builder.EndVector()
     tensor_data = None if data is None else byte_vector(data, 16)
+    # The identity dim order (executorch's Python reader requires one); a
+    # ubyte vector cannot hold it past 256 dimensions, then none (contiguous).
+    dim_order = byte_vector(bytes(range(len(shape))), 1) if len(shape) <= 256 else None
     builder.StartObject(4)  # Tensor: scalar_type, sizes, data, dim_order
     builder.PrependInt8Slot(0, SCALAR_TYPE_FLOAT, 0)
     builder.PrependUOffsetTRelativeSlot(1, sizes, 0)
     if tensor_data is not None:
         builder.PrependUOffsetTRelativeSlot(2, tensor_data, 0)
+    if dim_order is not None:
+        builder.PrependUOffsetTRelativeSlot(3, dim_order, 0)
     tensor = builder.EndObject()
     builder.StartObject(2)  # Value: val_type, val
     builder.PrependUint8Slot(0, VALUE_UNION_TENSOR, 0)
@@ -662,24 +668,49 @@ class RunnerTest(absltest.TestCase):
     def test_unbundled_bpte_verifies(self) -> None:
         tmp = pathlib.Path(self.create_tempdir().full_path)
         (line,) = bpte_unbundle.unbundle(program("add.bpte"), tmp)
-        method, *case_flags = line.split(" ")
-        result = run_runner(
-            f"--model_path={tmp / 'program.pte'}", f"--method={method}", *case_flags
-        )
+        case_flags = shlex.split(line)
+        self.assertEqual(case_flags[0], "--method=forward")
+        result = run_runner(f"--model_path={tmp / 'program.pte'}", *case_flags)
         self.assert_ok(result)
         self.assertRegex(result.stdout, r"(?m)^output 0: PASS ")
 
-        expected = tmp / method / "case_0" / "expected_output_0.bin"
+        expected = tmp / "suite_0" / "case_0" / "expected_output_0.bin"
         values = np.fromfile(expected, dtype=np.float32)
         values[3] += 0.5
         values.tofile(expected)
-        result = run_runner(
-            f"--model_path={tmp / 'program.pte'}", f"--method={method}", *case_flags
-        )
+        result = run_runner(f"--model_path={tmp / 'program.pte'}", *case_flags)
         self.assertRegex(
             result.stdout, r"(?m)^output 0: FAIL \(1 of 6 values differ, first at 3: "
         )
         self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
+
+    def test_unbundle_writes_only_into_output_dir(self) -> None:
+        """Method names that are paths (relative escapes, absolute, '.', '..')
+        name no file: everything lands under the output directory, and each
+        manifest line still names its method."""
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        out = tmp / "a" / "b" / "out"
+        ones = np.ones(6, dtype=np.float32).tobytes()
+        names = ["../../escaped", str(tmp / "absolute"), "..", ".", "x/../../../y", "a b\nc"]
+        for name in names:
+            with self.subTest(method=name):
+                bpte = tmp / "crafted.bpte"
+                bpte.write_bytes(shared_entries_bpte(program("add.pte"), method_name=name, data=ones))
+                (line,) = bpte_unbundle.unbundle(bpte, out)
+                written = {p for p in tmp.rglob("*") if p.is_file()} - {bpte}
+                outside = [p for p in written if not p.is_relative_to(out)]
+                self.assertEqual(outside, [])
+                self.assertEqual(shlex.split(line)[0], f"--method={name}")
+                self.assertEqual(
+                    sorted(str(p.relative_to(out)) for p in written),
+                    [
+                        "manifest.txt",
+                        "program.pte",
+                        "suite_0/case_0/expected_output_0.bin",
+                        "suite_0/case_0/input_0.bin",
+                        "suite_0/case_0/input_1.bin",
+                    ],
+                )
 
     # --- crafted files and flags: bounded memory (issue 16) ----------------
     # Each attack runs under an address-space limit derived from the files'
