@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import stat
 import tempfile
 from unittest import mock
 
@@ -89,6 +90,59 @@ class RelocationHelpersTest(absltest.TestCase):
             self.assertIsNone(provision.elf_kind(pathlib.Path(text.name)))
         # /bin/sh is dynamically linked on every supported host.
         self.assertEqual(provision.elf_kind(pathlib.Path(os.path.realpath("/bin/sh"))), "exec")
+
+
+
+class SetidBitsTest(absltest.TestCase):
+    """Provisioning as root keeps the packages' set-uid/set-gid bits; they
+    are cleared after unpacking, and in caches provisioned before that."""
+
+    def plant(self, path: pathlib.Path, mode: int, directory: bool = False) -> pathlib.Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if directory:
+            path.mkdir()
+        else:
+            path.write_bytes(b"\x7fELF")
+        path.chmod(mode)
+        self.assertEqual(stat.S_IMODE(path.stat().st_mode), mode)
+        return path
+
+    def test_clears_setuid_and_setgid_bits_only(self) -> None:
+        root = pathlib.Path(self.create_tempdir().full_path)
+        outside = self.plant(pathlib.Path(self.create_tempdir().full_path) / "su", 0o4755)
+        su = self.plant(root / "usr/bin/su", 0o4755)
+        chkpwd = self.plant(root / "usr/sbin/unix_chkpwd", 0o2755)
+        both = self.plant(root / "usr/lib/helper", 0o6711)
+        mail = self.plant(root / "var/mail", 0o2775, directory=True)
+        env = self.plant(root / "usr/bin/env", 0o755)
+        (root / "usr/bin/link").symlink_to(outside)
+
+        changed = provision.clear_setid_bits(root)
+
+        self.assertCountEqual(changed, [su, chkpwd, both, mail])
+        for path, mode in ((su, 0o755), (chkpwd, 0o755), (both, 0o711), (mail, 0o775), (env, 0o755)):
+            self.assertEqual(stat.S_IMODE(path.stat().st_mode), mode, msg=str(path))
+        # A symlink's target outside the tree is not followed.
+        self.assertEqual(stat.S_IMODE(outside.stat().st_mode), 0o4755)
+        self.assertEqual(provision.clear_setid_bits(root), [])
+
+    def test_existing_cache_is_cleared_without_reprovisioning(self) -> None:
+        workspace = pathlib.Path(self.create_tempdir().full_path)
+        cache = pathlib.Path(self.create_tempdir().full_path)
+        arch = provision.ARCHES["x86_64"]
+        prefix = cache / f"bazel-{provision.BAZEL_VERSION}-{arch.debian}"
+        (prefix / "usr/lib/jvm/java-25-openjdk-amd64").mkdir(parents=True)
+        (prefix / "MANIFEST").write_text("bazel-bootstrap 7.7.1+ds-8+b1 0\n")
+        su = self.plant(prefix / "usr/bin/su", 0o4755)
+        rc = workspace / ".bazelrc.provisioned"
+        with mock.patch.object(provision, "host_arch", return_value=arch), mock.patch.object(
+            provision, "provision"
+        ) as reprovision:
+            self.assertEqual(provision.main(["provision.py", str(workspace), str(cache), str(rc)]), 0)
+        reprovision.assert_not_called()
+        self.assertEqual(stat.S_IMODE(su.stat().st_mode), 0o755)
+        self.assertTrue((prefix / provision.SETID_MARKER).is_file())
+        self.assertIn(f"# prefix: {prefix}", rc.read_text())
 
 
 if __name__ == "__main__":

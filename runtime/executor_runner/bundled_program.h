@@ -7,6 +7,8 @@
 // flatbuffer with a reader that flatc generates from the wheel's schema. The
 // whole buffer passes flatbuffers::Verifier before any field is read: a
 // corrupt or truncated file is an error (kExitInvalidProgram), never a crash.
+// Flatbuffer tables and vectors can be shared by any number of entries: values
+// refer to the buffer and test cases are read one at a time, never expanded.
 //
 // The reader uses Debian's FlatBuffers 2.0.8; ExecuTorch 1.5.1 is built with
 // a newer FlatBuffers whose declarations clash with it (flatbuffers::Vector
@@ -20,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,15 +32,28 @@
 
 namespace etrunner {
 
-// One bundled EValue. A tensor's bytes stay in the bundled program's buffer;
-// a scalar is stored the way executor_runner writes scalar outputs (Int:
-// int64, Double: float64, Bool: 1 byte).
+// `size` elements inside a bundled program's buffer (little-endian, aligned:
+// the verifier checked both).
+template <typename T>
+struct BufferArray {
+  const T* data = nullptr;
+  size_t size = 0;
+
+  const T* begin() const { return data; }
+  const T* end() const { return data + size; }
+};
+
+// One bundled EValue. A tensor's sizes, dim order and bytes stay in the
+// bundled program's buffer: values may share them (a crafted file can make
+// thousands of values refer to one large vector), so nothing is copied. A
+// scalar is stored the way executor_runner writes scalar outputs (Int: int64,
+// Double: float64, Bool: 1 byte).
 struct BundledValue {
   bool is_tensor = false;
   executorch::runtime::etensor::ScalarType dtype =
       executorch::runtime::etensor::ScalarType::Undefined;
-  std::vector<int32_t> sizes;
-  std::vector<uint8_t> dim_order;  // as bundled; may be empty (contiguous)
+  BufferArray<int32_t> sizes;
+  BufferArray<uint8_t> dim_order;  // as bundled; may be empty (contiguous)
   const uint8_t* tensor_data = nullptr;
   uint8_t scalar[8] = {};
   size_t nbytes = 0;
@@ -45,25 +61,41 @@ struct BundledValue {
   const uint8_t* data() const { return is_tensor ? tensor_data : scalar; }
 };
 
+// One test case, read when it runs (BundledProgram::ReadTestCase).
 struct BundledTestCase {
-  std::vector<BundledValue> inputs;
-  std::vector<BundledValue> expected_outputs;
+  size_t num_inputs = 0;             // as bundled
+  size_t num_expected_outputs = 0;   // as bundled
+  std::vector<BundledValue> inputs;  // read when num_inputs <= max_values
+  std::vector<BundledValue> expected_outputs;  // the same
 };
 
+// The test cases of one method: the first test suite of that name.
 struct BundledMethodTests {
-  std::string method_name;
-  std::vector<BundledTestCase> test_cases;
+  size_t suite = 0;  // index in the bundled program's test suites
+  size_t num_test_cases = 0;
 };
 
+// A verified bundled program. Nothing of its test suites is copied when it is
+// read: they are read from its buffer one test case at a time, so that memory
+// stays proportional to the file however its entries are shared.
 class BundledProgram {
  public:
+  // The largest bundled program the FlatBuffers verifier accepts.
+  static constexpr size_t kMaxSize = (size_t{1} << 31) - 2;
+
   // The schema this reader was generated from ("BP08").
   static const char* FileIdentifier();
 
-  // Copies `size` bytes into an aligned buffer of its own, verifies them and
-  // reads the test cases. Errors: kExitUnsupported for a bundled program of
-  // another schema version ("BP??"), kExitInvalidProgram for a buffer the
-  // verifier rejects or a malformed value.
+  // Reads the regular file at `path` straight into an aligned buffer of its
+  // own (its size is checked first), then verifies it like Parse. Errors
+  // also: kExitIo (cannot read, not a regular file), kExitOutOfMemory.
+  static Status ReadFile(const std::string& path,
+                         std::unique_ptr<BundledProgram>* out);
+
+  // Copies `size` bytes into an aligned buffer of its own and verifies them.
+  // Errors: kExitUnsupported for a bundled program of another schema version
+  // ("BP??"), kExitInvalidProgram for a buffer the verifier rejects or a
+  // malformed value, kExitOutOfMemory.
   static Status Parse(const uint8_t* data, size_t size,
                       std::unique_ptr<BundledProgram>* out);
 
@@ -71,10 +103,15 @@ class BundledProgram {
   // The embedded program (.pte bytes), inside this object's buffer.
   const uint8_t* program_data() const { return program_data_; }
   size_t program_size() const { return program_size_; }
-  const std::vector<BundledMethodTests>& methods() const { return methods_; }
-  // The test cases of `method_name`, or nullptr.
-  const BundledMethodTests* Find(const std::string& method_name) const;
-  // "forward, encode" or "(none)".
+  // The test cases of `method_name` (the first suite of that name), if any.
+  std::optional<BundledMethodTests> Find(const std::string& method_name) const;
+  // Test case `k` of `tests`, its values referring to this object's buffer.
+  // The inputs (expected outputs) are read only when there are at most
+  // `max_values` of them; the caller compares the counts with the method's.
+  BundledTestCase ReadTestCase(const BundledMethodTests& tests, size_t k,
+                               size_t max_values) const;
+  // "forward, encode", "(none)"; at most a few names, each shortened and with
+  // unprintable bytes replaced (the names come from the file).
   std::string MethodNames() const;
 
  private:
@@ -86,12 +123,18 @@ class BundledProgram {
   };
 
   BundledProgram() = default;
+  // Allocates the buffer for `size` bytes (kExitOutOfMemory on failure).
+  Status Allocate(size_t size);
+  // Verifies the buffer and reads the root's fields.
+  Status Verify();
+  uint8_t* buffer() { return buffer_.front().bytes; }
 
   std::vector<Block> buffer_;
+  size_t size_ = 0;
+  const void* root_ = nullptr;  // the verified fb::BundledProgram
   uint32_t version_ = 0;
   const uint8_t* program_data_ = nullptr;
   size_t program_size_ = 0;
-  std::vector<BundledMethodTests> methods_;
 };
 
 }  // namespace etrunner

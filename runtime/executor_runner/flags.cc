@@ -1,5 +1,6 @@
 #include "runtime/executor_runner/flags.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <functional>
@@ -28,14 +29,28 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return parts;
 }
 
+// Digits only: strtoull/strtoll skip leading white space and strtoull
+// negates a leading '-', so " -1" would otherwise read as 2^64-1.
+bool IsDecimal(const std::string& s, size_t from) {
+  if (from >= s.size()) {
+    return false;
+  }
+  for (size_t i = from; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ParseUint(const std::string& s, uint64_t* out) {
-  if (s.empty() || s[0] == '-' || s[0] == '+') {
+  if (!IsDecimal(s, 0)) {
     return false;
   }
   errno = 0;
   char* end = nullptr;
   unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (errno != 0 || end == s.c_str() || *end != '\0') {
+  if (errno != 0 || *end != '\0') {
     return false;
   }
   *out = v;
@@ -43,13 +58,13 @@ bool ParseUint(const std::string& s, uint64_t* out) {
 }
 
 bool ParseInt(const std::string& s, int64_t* out) {
-  if (s.empty()) {
+  if (!IsDecimal(s, !s.empty() && s[0] == '-' ? 1 : 0)) {
     return false;
   }
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno != 0 || end == s.c_str() || *end != '\0') {
+  if (errno != 0 || *end != '\0') {
     return false;
   }
   *out = v;
@@ -57,7 +72,8 @@ bool ParseInt(const std::string& s, int64_t* out) {
 }
 
 bool ParseDouble(const std::string& s, double* out) {
-  if (s.empty()) {
+  // strtod skips leading white space; a flag value has none.
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) {
     return false;
   }
   errno = 0;
@@ -89,12 +105,14 @@ outputs against the bundled expected ones (PASS/FAIL per output).
                              floats in [-1,1), signed ints in [-8,8], unsigned
                              in [0,16], Bool 0/1
   --seed N                   seed of --inputs=random (default 0)
-  --num_inferences N         runs (default 1); prints each time and the average
+  --num_inferences N         runs (default 1, at most 1000000); prints each
+                             time and the average
   --output_dir DIR           writes output_<i>.bin and input_<i>.bin there
                              (a .bpte's test case k: in DIR/case_<k>)
   --method_arena_bytes N     method allocator arena (default 4194304)
   --temp_arena_bytes N       temp allocator arena (default 1048576)
-  --max_planned_bytes N      largest memory-planned buffer allowed (default 1 GiB)
+  --max_planned_bytes N      largest total of the memory-planned buffers
+                             allowed (default 1 GiB)
   --etdump_path PATH         write an ETDump (profiling events) there
   --expected_outputs A,B,... raw files to compare the outputs with; prints
                              PASS/FAIL per output
@@ -111,7 +129,7 @@ Exit codes: 0 ok, 1 internal, 2 usage, 3 io, 4 invalid program, 5 missing operat
 6 bad input, 7 arena too small, 8 execution failed, 9 verification failed (an
 output differs from the bundled or expected one), 10 unsupported (.bpte schema
 other than BP08, output dtype not comparable), 11 runtime abort (failed
-ExecuTorch check), 12 fatal signal.
+ExecuTorch check), 12 fatal signal, 13 out of memory.
 )";
 }
 
@@ -137,7 +155,8 @@ bool ParseFlags(int argc, char** argv, RunnerFlags* flags,
       {"num_inferences",
        [&](const std::string& v) {
          return ParseInt(v, &flags->num_inferences) &&
-                flags->num_inferences >= 1;
+                flags->num_inferences >= 1 &&
+                flags->num_inferences <= kMaxNumInferences;
        }},
       {"output_dir",
        [&](const std::string& v) { return !(flags->output_dir = v).empty(); }},
@@ -179,6 +198,18 @@ bool ParseFlags(int argc, char** argv, RunnerFlags* flags,
          flags->verification = v;
          return v == "internal" || v == "minimal";
        }},
+  };
+  // What a numeric flag accepts, for its error message.
+  const std::map<std::string, std::string> numeric = {
+      {"seed", "a decimal integer in [0, 2^64-1]"},
+      {"num_inferences",
+       "a decimal integer in [1, " + std::to_string(kMaxNumInferences) + "]"},
+      {"method_arena_bytes", "a decimal integer"},
+      {"temp_arena_bytes", "a decimal integer"},
+      {"max_planned_bytes", "a decimal integer"},
+      {"bundled_atol", "a number >= 0"},
+      {"bundled_rtol", "a number >= 0"},
+      {"print_values", "a decimal integer >= 0"},
   };
   std::map<std::string, bool*> bools = {{"verbose", &flags->verbose},
                                         {"help", &flags->help}};
@@ -224,6 +255,10 @@ bool ParseFlags(int argc, char** argv, RunnerFlags* flags,
     }
     if (!s->second(value)) {
       *error = "invalid value '" + value + "' for --" + name;
+      auto expects = numeric.find(name);
+      if (expects != numeric.end()) {
+        *error += " (expected " + expects->second + ")";
+      }
       return false;
     }
   }

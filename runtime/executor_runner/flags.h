@@ -9,6 +9,10 @@
 
 namespace etrunner {
 
+// Largest --num_inferences: keeps the run counter and the total time far
+// from overflow.
+constexpr int64_t kMaxNumInferences = 1000000;
+
 struct RunnerFlags {
   std::string model_path;
   std::string method = "forward";

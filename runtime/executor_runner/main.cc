@@ -5,6 +5,9 @@
 // from files, generated or bundled, timing, output files, a memory report,
 // optional ETDump and comparison against expected outputs. See README.md.
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -13,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -262,12 +266,23 @@ std::string DescribeOutput(const OutputView& view) {
               : " scalar");
 }
 
+// The most bytes output `i` can have: its tensor's declared nbytes (an upper
+// bound for dynamic shapes) or a scalar's 8 bytes; the most read from an
+// --expected_outputs file (a larger file differs anyway).
+size_t OutputBytesLimit(const executorch::runtime::MethodMeta& meta,
+                        size_t i) {
+  Result<executorch::runtime::TensorInfo> info = meta.output_tensor_meta(i);
+  size_t limit = info.ok() ? info->nbytes() : sizeof(int64_t);
+  return std::min(limit, MethodInputs::kDefaultMaxInputBytes);
+}
+
 // What an output is compared with: the raw bytes of an --expected_outputs
 // file (read as the output's dtype), or a bundled expected value, whose dtype
 // and shape must match too.
 struct Expected {
   const uint8_t* data = nullptr;
   size_t nbytes = 0;
+  bool nbytes_exact = true;  // false: a file with more than nbytes bytes
   std::string source;  // names it in a FAIL line
   const BundledValue* bundled = nullptr;
 };
@@ -294,12 +309,14 @@ Status CheckOutput(const std::string& label, size_t i, const OutputView& view,
   if (want.bundled != nullptr &&
       (want.bundled->dtype != view.dtype ||
        want.bundled->is_tensor != (view.kind == "tensor") ||
-       want.bundled->sizes != view.sizes)) {
+       !std::equal(want.bundled->sizes.begin(), want.bundled->sizes.end(),
+                   view.sizes.begin(), view.sizes.end()))) {
     mismatch = "expected " + Describe(*want.bundled) + ", got " +
                DescribeOutput(view);
-  } else if (want.nbytes != view.nbytes) {
-    mismatch = "expected " + std::to_string(want.nbytes) + " bytes in " +
-               want.source + ", got " + std::to_string(view.nbytes);
+  } else if (!want.nbytes_exact || want.nbytes != view.nbytes) {
+    mismatch = "expected " + std::string(want.nbytes_exact ? "" : "more than ") +
+               std::to_string(want.nbytes) + " bytes in " + want.source +
+               ", got " + std::to_string(view.nbytes);
   }
   if (!mismatch.empty()) {
     ++tally->failed;
@@ -465,29 +482,32 @@ Status RunOne(const Program& program, const RunnerFlags& flags,
   return Status::Ok();
 }
 
-// The runs of a bundled program: one per test case of the method, with its
-// inputs and expected outputs.
-Status BundledCases(const std::string& path, const BundledProgram& bundled,
-                    const MethodSession& session, const RunnerFlags& flags,
-                    const std::filesystem::path& out_dir,
-                    std::vector<RunCase>* cases) {
+// The runs of a bundled program: one per test case of the method, each read
+// from the bundled program only when it runs (a crafted file can make many
+// test cases share one large entry). *num_cases counts the cases run.
+Status RunBundled(const std::string& path, const BundledProgram& bundled,
+                  const Program& program, const RunnerFlags& flags,
+                  const ArenaConfig& config, MethodSession* session,
+                  const std::filesystem::path& out_dir, Tally* tally,
+                  size_t* num_cases) {
   if (!flags.expected_outputs.empty()) {
     return Status::Error(
         kExitUsage,
         "--expected_outputs with a bundled program needs --input_files or "
         "--inputs (its test cases bring their own expected outputs)");
   }
-  const BundledMethodTests* tests = bundled.Find(flags.method);
-  if (tests == nullptr || tests->test_cases.empty()) {
+  std::optional<BundledMethodTests> tests = bundled.Find(flags.method);
+  if (!tests || tests->num_test_cases == 0) {
     return Status::Error(
         kExitUsage, "'" + path + "' has no test cases for method '" +
                         flags.method + "' (test cases for: " +
                         bundled.MethodNames() +
                         "); pass --inputs or --input_files to run it anyway");
   }
-  const auto& meta = session.meta();
-  for (size_t k = 0; k < tests->test_cases.size(); ++k) {
-    const BundledTestCase& test_case = tests->test_cases[k];
+  const auto& meta = session->meta();
+  size_t max_values = std::max(meta.num_inputs(), meta.num_outputs());
+  for (size_t k = 0; k < tests->num_test_cases; ++k) {
+    BundledTestCase test_case = bundled.ReadTestCase(*tests, k, max_values);
     std::string name = "test case " + std::to_string(k);
     RunCase c;
     c.label = name + ": ";
@@ -497,23 +517,27 @@ Status BundledCases(const std::string& path, const BundledProgram& bundled,
     if (!st.ok()) {
       return st;
     }
-    if (!test_case.expected_outputs.empty() &&
-        test_case.expected_outputs.size() != meta.num_outputs()) {
+    if (test_case.num_expected_outputs != 0 &&
+        test_case.num_expected_outputs != meta.num_outputs()) {
       return Status::Error(
           kExitInvalidProgram,
           "'" + path + "': " + name + " has " +
-              std::to_string(test_case.expected_outputs.size()) +
+              std::to_string(test_case.num_expected_outputs) +
               " expected output(s), but method '" + flags.method + "' has " +
               std::to_string(meta.num_outputs()) + " output(s)");
     }
     for (const BundledValue& value : test_case.expected_outputs) {
       c.expected.push_back(
-          Expected{value.data(), value.nbytes, name, &value});
+          Expected{value.data(), value.nbytes, true, name, &value});
     }
     if (!out_dir.empty()) {
       c.out_dir = out_dir / ("case_" + std::to_string(k));
     }
-    cases->push_back(std::move(c));
+    st = RunOne(program, flags, config, session, c, tally);
+    if (!st.ok()) {
+      return st;
+    }
+    ++*num_cases;
   }
   return Status::Ok();
 }
@@ -521,9 +545,15 @@ Status BundledCases(const std::string& path, const BundledProgram& bundled,
 int Run(const RunnerFlags& flags) {
   const std::string& path = flags.model_path;
 
-  // What kind of file is it?
+  // What kind of file is it? Only a regular file has a size to check before
+  // reading it (a FIFO or /dev/zero would be read until memory runs out).
   FileKind kind;
   {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      return Fail(Status::Error(kExitIo, "cannot read model file '" + path +
+                                             "': not a regular file"));
+    }
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) {
       return Fail(Status::Error(kExitIo, "cannot open model file '" + path +
@@ -551,18 +581,13 @@ int Run(const RunnerFlags& flags) {
 
   SetFatalSignalContext("loading the program");
   ClearCapturedLog();
-  // A .bpte is read and verified whole; its embedded program then loads from
-  // memory exactly like a .pte from its file.
+  // A .bpte is read (into one buffer, its size checked first) and verified
+  // whole; its embedded program then loads from memory exactly like a .pte
+  // from its file.
   std::unique_ptr<BundledProgram> bundled;
   std::unique_ptr<executorch::runtime::DataLoader> loader;
   if (kind == FileKind::kBundledProgram) {
-    std::vector<uint8_t> bytes;
-    std::string error;
-    if (!ReadFile(path, &bytes, &error)) {
-      return Fail(Status::Error(
-          kExitIo, "cannot read model file '" + path + "': " + error));
-    }
-    Status st = BundledProgram::Parse(bytes.data(), bytes.size(), &bundled);
+    Status st = BundledProgram::ReadFile(path, &bundled);
     if (!st.ok()) {
       st.message = "'" + path + "': " + st.message;
       return Fail(st);
@@ -602,7 +627,7 @@ int Run(const RunnerFlags& flags) {
   ArenaConfig config;
   config.method_arena_bytes = static_cast<size_t>(flags.method_arena_bytes);
   config.temp_arena_bytes = static_cast<size_t>(flags.temp_arena_bytes);
-  config.max_planned_buffer_bytes =
+  config.max_planned_bytes =
       static_cast<size_t>(flags.max_planned_bytes);
   for (auto [value, name] :
        {std::make_pair(flags.method_arena_bytes, "--method_arena_bytes"),
@@ -633,10 +658,11 @@ int Run(const RunnerFlags& flags) {
   // A bundled program runs its test cases unless inputs are given.
   bool run_bundled =
       bundled && flags.input_files.empty() && flags.inputs.empty();
-  std::vector<RunCase> cases;
-  std::vector<std::vector<uint8_t>> expected_files;
+  Tally tally;
+  size_t num_cases = 0;
   if (run_bundled) {
-    st = BundledCases(path, *bundled, *session, flags, out_dir, &cases);
+    st = RunBundled(path, *bundled, *program, flags, config, session.get(),
+                    out_dir, &tally, &num_cases);
   } else {
     if (bundled) {
       std::printf("bundled: test cases not run (inputs from %s)\n",
@@ -655,6 +681,7 @@ int Run(const RunnerFlags& flags) {
           ")";
       st = MethodInputs::Generate(meta, fill, flags.seed, &c.inputs);
     }
+    std::vector<FileContents> expected_files;
     if (st.ok() && !flags.expected_outputs.empty()) {
       if (flags.expected_outputs.size() != meta.num_outputs()) {
         st = Status::Error(
@@ -668,31 +695,27 @@ int Run(const RunnerFlags& flags) {
       for (size_t i = 0; st.ok() && i < expected_files.size(); ++i) {
         const std::string& file = flags.expected_outputs[i];
         std::string read_error;
-        if (!ReadFile(file, &expected_files[i], &read_error)) {
+        if (!ReadFileAtMost(file, OutputBytesLimit(meta, i), &expected_files[i],
+                            &read_error)) {
           st = Status::Error(kExitIo, "cannot read expected output '" + file +
                                           "': " + read_error);
         }
-        c.expected.push_back(Expected{expected_files[i].data(),
-                                      expected_files[i].size(), file,
-                                      nullptr});
+        const FileContents& contents = expected_files[i];
+        c.expected.push_back(Expected{
+            contents.bytes.data(), static_cast<size_t>(contents.size),
+            contents.size_exact, file, nullptr});
       }
     }
-    cases.push_back(std::move(c));
+    if (st.ok()) {
+      st = RunOne(*program, flags, config, session.get(), c, &tally);
+    }
   }
   if (!st.ok()) {
     return Fail(st);
   }
-
-  Tally tally;
-  for (const RunCase& c : cases) {
-    st = RunOne(*program, flags, config, session.get(), c, &tally);
-    if (!st.ok()) {
-      return Fail(st);
-    }
-  }
   if (run_bundled || !flags.expected_outputs.empty()) {
     std::string what = run_bundled ? "bundled: " +
-                                         std::to_string(cases.size()) +
+                                         std::to_string(num_cases) +
                                          " test case(s) of method '" +
                                          flags.method + "'"
                                    : std::string("expected outputs");
@@ -765,5 +788,13 @@ int main(int argc, char** argv) {
   }
   etrunner::InitRuntime(flags.verbose);
   etrunner::InstallFatalSignalHandlers();
-  return etrunner::Run(flags);
+  // Allocation failures the runner checks are reported where they happen;
+  // any other one (a std::vector, a std::string) ends here, not in abort().
+  try {
+    return etrunner::Run(flags);
+  } catch (const std::bad_alloc&) {
+    return etrunner::Fail(etrunner::Status::Error(
+        etrunner::kExitOutOfMemory,
+        "out of memory: an allocation failed (the process' memory limit)"));
+  }
 }

@@ -1,6 +1,8 @@
 #include "runtime/executor_runner/runner_lib.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -64,6 +66,8 @@ const char* ExitCodeName(int code) {
       return "runtime_abort";
     case kExitFatalSignal:
       return "fatal_signal";
+    case kExitOutOfMemory:
+      return "out_of_memory";
     default:
       return "unknown";
   }
@@ -133,6 +137,7 @@ void FatalSignalHandler(int sig) {
               : sig == SIGBUS  ? "SIGBUS"
               : sig == SIGFPE  ? "SIGFPE"
               : sig == SIGILL  ? "SIGILL"
+              : sig == SIGABRT ? "SIGABRT"
                                : "?");
   WriteStderr(" while ");
   WriteStderr(g_signal_context);
@@ -153,11 +158,22 @@ void InitRuntime(bool verbose, const char* program_name) {
 }
 
 void InstallFatalSignalHandlers() {
+  // The handler runs on a stack of its own: a SIGSEGV from a stack overflow
+  // (e.g. deep recursion in a kernel) has no stack left to run it on.
+  static uint8_t alternate_stack[64 * 1024];
+  stack_t stack;
+  std::memset(&stack, 0, sizeof(stack));
+  stack.ss_sp = alternate_stack;
+  stack.ss_size = sizeof(alternate_stack);
+  sigaltstack(&stack, nullptr);
   struct sigaction action;
   std::memset(&action, 0, sizeof(action));
   action.sa_handler = &FatalSignalHandler;
+  action.sa_flags = SA_ONSTACK;
   sigemptyset(&action.sa_mask);
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) {
+  // SIGABRT: abort() outside ExecuTorch's checks (e.g. glibc's heap checks,
+  // std::terminate); ExecuTorch's own ET_CHECK goes through AbortHook.
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) {
     sigaction(sig, &action, nullptr);
   }
 }
@@ -250,12 +266,17 @@ bool IsFloatingDtype(ScalarType t) {
 }
 
 std::string ShapeString(const int32_t* sizes, size_t dim) {
+  // A crafted shape can have millions of dimensions: print a few.
+  constexpr size_t kMaxDims = 16;
   std::string s = "[";
-  for (size_t i = 0; i < dim; ++i) {
+  for (size_t i = 0; i < std::min(dim, kMaxDims); ++i) {
     if (i > 0) {
       s += ", ";
     }
     s += std::to_string(sizes[i]);
+  }
+  if (dim > kMaxDims) {
+    s += ", ... (" + std::to_string(dim) + " dims)";
   }
   return s + "]";
 }
@@ -475,10 +496,12 @@ Status MethodSession::Create(const Program& program, const char* method_name,
   }
   s->meta_.emplace(meta.get());
 
-  // Memory-planned buffers: exactly the sizes the program declares.
+  // Memory-planned buffers: exactly the sizes the program declares, allocated
+  // only when their total is within the limit (a corrupt program can declare
+  // many buffers, each below it).
   size_t n = s->meta_->num_memory_planned_buffers();
   s->planned_sizes_.reserve(n);
-  s->planned_buffers_.resize(n);
+  size_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     Result<int64_t> size = s->meta_->memory_planned_buffer_size(i);
     if (!size.ok() || size.get() < 0) {
@@ -486,18 +509,30 @@ Status MethodSession::Create(const Program& program, const char* method_name,
                            "invalid size of memory-planned buffer " +
                                std::to_string(i));
     }
-    size_t bytes = static_cast<size_t>(size.get());
-    if (bytes > config.max_planned_buffer_bytes ||
-        !s->planned_buffers_[i].Allocate(bytes)) {
+    uint64_t bytes = static_cast<uint64_t>(size.get());
+    if (bytes > config.max_planned_bytes - total) {
       return Status::Error(
           kExitArenaTooSmall,
-          "planned memory too small: buffer " + std::to_string(i) +
-              " (memory id " + std::to_string(i + 1) + ") needs " +
-              std::to_string(bytes) + " bytes, " +
-              std::to_string(config.max_planned_buffer_bytes) +
-              " available (largest planned buffer allowed)");
+          "planned memory too small: buffers 0.." + std::to_string(i) +
+              " of " + std::to_string(n) + " need more than " +
+              std::to_string(config.max_planned_bytes) +
+              " bytes (the largest total of planned buffers allowed, "
+              "--max_planned_bytes); buffer " +
+              std::to_string(i) + " (memory id " + std::to_string(i + 1) +
+              ") alone needs " + std::to_string(bytes));
     }
-    s->planned_sizes_.push_back(bytes);
+    total += static_cast<size_t>(bytes);
+    s->planned_sizes_.push_back(static_cast<size_t>(bytes));
+  }
+  s->planned_buffers_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    size_t bytes = s->planned_sizes_[i];
+    if (!s->planned_buffers_[i].Allocate(bytes)) {
+      return Status::Error(kExitOutOfMemory,
+                           "out of memory: cannot allocate planned buffer " +
+                               std::to_string(i) + " of " +
+                               std::to_string(bytes) + " bytes");
+    }
     s->planned_spans_.emplace_back(s->planned_buffers_[i].data(), bytes);
   }
   s->planned_memory_ = std::make_unique<HierarchicalAllocator>(
@@ -599,28 +634,79 @@ Status ExecutionStatus(Error error, const MethodSession& session) {
 // ---------------------------------------------------------------------------
 // Inputs.
 
-bool ReadFile(const std::string& path, std::vector<uint8_t>* out,
-              std::string* error) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
+std::string FileContents::SizeText() const {
+  return (size_exact ? "" : "more than ") + std::to_string(size) + " bytes";
+}
+
+bool ReadFileAtMost(const std::string& path, size_t limit, FileContents* out,
+                    std::string* error) {
+  *out = FileContents();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     *error = std::strerror(errno);
     return false;
   }
-  out->clear();
-  uint8_t chunk[1 << 16];
-  size_t got = 0;
-  while ((got = std::fread(chunk, 1, sizeof(chunk), f)) > 0) {
-    out->insert(out->end(), chunk, chunk + got);
-  }
-  bool failed = std::ferror(f) != 0;
-  int saved = errno;
-  std::fclose(f);
-  if (failed) {
-    *error = std::strerror(saved);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    *error = std::strerror(errno);
+    close(fd);
     return false;
   }
+  bool regular = S_ISREG(st.st_mode);
+  if (regular && static_cast<uint64_t>(st.st_size) > limit) {
+    out->size = static_cast<uint64_t>(st.st_size);
+    close(fd);
+    return true;
+  }
+  // A regular file is read to its size; anything else (a pipe, /dev/zero) to
+  // the limit, plus one byte that tells "more than the limit".
+  size_t want = regular ? static_cast<size_t>(st.st_size) : limit;
+  size_t got = 0;
+  bool more = false;
+  ssize_t n = 0;
+  while (got < want) {
+    if (got == out->bytes.size()) {
+      out->bytes.resize(std::min(want, std::max<size_t>(2 * got, 1 << 16)));
+    }
+    n = read(fd, out->bytes.data() + got, out->bytes.size() - got);
+    if (n > 0) {
+      got += static_cast<size_t>(n);
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  if (n >= 0 && !regular && got == want) {
+    uint8_t extra;
+    do {
+      n = read(fd, &extra, 1);
+    } while (n < 0 && errno == EINTR);
+    more = n > 0;
+  }
+  if (n < 0) {
+    *error = std::strerror(errno);
+    close(fd);
+    return false;
+  }
+  close(fd);
+  out->bytes.resize(got);
+  out->size = got;
+  out->size_exact = !more;
   return true;
 }
+
+namespace {
+
+// "<source> has <size_text>, but input <i> (Float[2, 3]) needs 24 bytes".
+std::string SizeMismatch(const std::string& source,
+                         const std::string& size_text, size_t i,
+                         ScalarType dtype, Span<const int32_t> sizes,
+                         size_t nbytes) {
+  return source + " has " + size_text + ", but input " + std::to_string(i) +
+         " (" + DtypeName(dtype) + ShapeString(sizes.data(), sizes.size()) +
+         ") needs " + std::to_string(nbytes) + " bytes";
+}
+
+}  // namespace
 
 Status MethodInputs::Prepare(const MethodMeta& meta, size_t i,
                              size_t max_input_bytes,
@@ -704,16 +790,28 @@ Status MethodInputs::FromFiles(const MethodMeta& meta,
                              "' has " + std::to_string(meta.num_inputs()) +
                              " input(s)");
   }
-  std::vector<std::vector<uint8_t>> contents(paths.size());
+  // Each file is read only up to its input's size (a non-tensor input or one
+  // above max_input_bytes is reported by FromBytes).
+  std::vector<FileContents> contents(paths.size());
   std::vector<Bytes> buffers;
   for (size_t i = 0; i < paths.size(); ++i) {
+    Result<TensorInfo> info = meta.input_tensor_meta(i);
+    bool sized = info.ok() && info->nbytes() <= max_input_bytes;
+    size_t nbytes = sized ? info->nbytes() : 0;
     std::string error;
-    if (!ReadFile(paths[i], &contents[i], &error)) {
+    if (!ReadFileAtMost(paths[i], nbytes, &contents[i], &error)) {
       return Status::Error(kExitIo, "cannot read input file '" + paths[i] +
                                         "': " + error);
     }
-    buffers.push_back({contents[i].data(), contents[i].size(),
-                       "input file '" + paths[i] + "'"});
+    std::string source = "input file '" + paths[i] + "'";
+    if (sized && (!contents[i].size_exact || contents[i].size != nbytes)) {
+      return Status::Error(
+          kExitBadInput,
+          SizeMismatch(source, contents[i].SizeText(), i,
+                       info->scalar_type(), info->sizes(), nbytes));
+    }
+    buffers.push_back(
+        {contents[i].bytes.data(), contents[i].bytes.size(), source});
   }
   return FromBytes(meta, buffers, out, max_input_bytes);
 }
@@ -739,11 +837,9 @@ Status MethodInputs::FromBytes(const MethodMeta& meta,
     if (bytes.size != in->data.size()) {
       return Status::Error(
           kExitBadInput,
-          bytes.source + " has " + std::to_string(bytes.size) +
-              " bytes, but input " + std::to_string(i) + " (" +
-              DtypeName(in->dtype) +
-              ShapeString(in->sizes.data(), in->sizes.size()) + ") needs " +
-              std::to_string(in->data.size()) + " bytes");
+          SizeMismatch(bytes.source, std::to_string(bytes.size) + " bytes", i,
+                       in->dtype, {in->sizes.data(), in->sizes.size()},
+                       in->data.size()));
     }
     if (bytes.size > 0) {
       std::memcpy(in->data.data(), bytes.data, bytes.size);
@@ -910,7 +1006,7 @@ Status MethodInputs::SetAll(Method& method) const {
 std::string Describe(const BundledValue& value) {
   if (value.is_tensor) {
     return std::string(DtypeName(value.dtype)) +
-           ShapeString(value.sizes.data(), value.sizes.size());
+           ShapeString(value.sizes.data, value.sizes.size);
   }
   return std::string(DtypeName(value.dtype)) + " scalar";
 }
@@ -919,10 +1015,11 @@ Status BundledInputs(const MethodMeta& meta, const BundledTestCase& test_case,
                      const std::string& where,
                      std::unique_ptr<MethodInputs>* out,
                      size_t max_input_bytes) {
-  if (test_case.inputs.size() != meta.num_inputs()) {
+  if (test_case.num_inputs != meta.num_inputs() ||
+      test_case.inputs.size() != test_case.num_inputs) {
     return Status::Error(kExitBadInput,
                          where + " has " +
-                             std::to_string(test_case.inputs.size()) +
+                             std::to_string(test_case.num_inputs) +
                              " input(s), but method '" + meta.name() +
                              "' has " + std::to_string(meta.num_inputs()));
   }
@@ -941,10 +1038,10 @@ Status BundledInputs(const MethodMeta& meta, const BundledTestCase& test_case,
       Span<const int32_t> sizes = info->sizes();
       Span<const uint8_t> dim_order = info->dim_order();
       bool same_shape =
-          value.sizes.size() == sizes.size() &&
+          value.sizes.size == sizes.size() &&
           std::equal(sizes.begin(), sizes.end(), value.sizes.begin()) &&
-          (value.dim_order.empty() ||
-           (value.dim_order.size() == dim_order.size() &&
+          (value.dim_order.size == 0 ||
+           (value.dim_order.size == dim_order.size() &&
             std::equal(dim_order.begin(), dim_order.end(),
                        value.dim_order.begin())));
       if (value.dtype != info->scalar_type() || !same_shape) {

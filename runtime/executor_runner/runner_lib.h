@@ -48,8 +48,10 @@ const char* ExitCodeName(int code);
 // "<program_name>: error: runtime abort: <the runtime's message>" and exits
 // with kExitRuntimeAbort instead of dumping core.
 void InitRuntime(bool verbose, const char* program_name = "executor_runner");
-// Turns SIGSEGV/SIGBUS/SIGFPE/SIGILL into one error line and
-// kExitFatalSignal. `context` names what was running (a static string).
+// Turns SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT into one error line and
+// kExitFatalSignal; the handler runs on an alternate stack, so a stack
+// overflow is reported too. `context` names what was running (a static
+// string).
 void InstallFatalSignalHandlers();
 void SetFatalSignalContext(const char* context);
 // Called by the abort hook before it exits (e.g. to say which fuzz input).
@@ -67,6 +69,7 @@ const char* DtypeName(executorch::aten::ScalarType t);
 // 0 for a type whose element size is not a whole number of bytes or unknown.
 size_t DtypeSize(executorch::aten::ScalarType t);
 bool IsFloatingDtype(executorch::aten::ScalarType t);
+// "[2, 3]"; past 16 dimensions the first 16, then "... (100000 dims)".
 std::string ShapeString(const int32_t* sizes, size_t dim);
 
 // ---------------------------------------------------------------------------
@@ -145,9 +148,9 @@ class MonitoringAllocator final : public executorch::runtime::MemoryAllocator {
 struct ArenaConfig {
   size_t method_arena_bytes = 4u << 20;
   size_t temp_arena_bytes = 1u << 20;
-  // Largest single memory-planned buffer the session will allocate (guards a
-  // corrupt program that declares an absurd size).
-  size_t max_planned_buffer_bytes = size_t{1} << 30;
+  // Largest total of the memory-planned buffers the session will allocate
+  // (guards a corrupt program that declares absurd sizes or many buffers).
+  size_t max_planned_bytes = size_t{1} << 30;
 };
 
 // ---------------------------------------------------------------------------
@@ -268,17 +271,33 @@ class MethodInputs {
 // "Float[2, 3]" or "Long scalar".
 std::string Describe(const BundledValue& value);
 
-// The inputs of one bundled test case: as many as the method has, each a
-// tensor of the method's dtype, shape and dim order (kExitBadInput
-// otherwise). `where` names the test case in errors.
+// The inputs of one bundled test case (read with at least the method's number
+// of inputs as max_values): as many as the method has, each a tensor of the
+// method's dtype, shape and dim order (kExitBadInput otherwise). `where` names
+// the test case in errors.
 Status BundledInputs(
     const executorch::runtime::MethodMeta& meta,
     const BundledTestCase& test_case, const std::string& where,
     std::unique_ptr<MethodInputs>* out,
     size_t max_input_bytes = MethodInputs::kDefaultMaxInputBytes);
 
-// Reads a whole file (false + errno text in *error on failure).
-bool ReadFile(const std::string& path, std::vector<uint8_t>* out,
-              std::string* error);
+// A file read by ReadFileAtMost.
+struct FileContents {
+  std::vector<uint8_t> bytes;  // empty when the file is larger than the limit
+  // The file's size; not exact for a file read up to the limit that had more
+  // (a pipe, a device): then "more than `size` bytes".
+  uint64_t size = 0;
+  bool size_exact = true;
+
+  // "24 bytes" or "more than 24 bytes".
+  std::string SizeText() const;
+};
+
+// Reads the file at `path` when it holds at most `limit` bytes, never more: a
+// regular file's size is taken first (and nothing is read when it exceeds
+// `limit`), any other file (a pipe, /dev/zero) is read up to `limit` + 1
+// bytes. False + the errno text in *error when it cannot be opened or read.
+bool ReadFileAtMost(const std::string& path, size_t limit, FileContents* out,
+                    std::string* error);
 
 }  // namespace etrunner

@@ -24,7 +24,8 @@ enum ExitCode : int {
   kExitVerification = 9,     // outputs differ from the expected/bundled ones
   kExitUnsupported = 10,     // another .bpte schema, a dtype not comparable
   kExitRuntimeAbort = 11,    // the runtime stopped on a failed ET_CHECK
-  kExitFatalSignal = 12,     // SIGSEGV/SIGBUS/SIGFPE/SIGILL inside the runtime
+  kExitFatalSignal = 12,     // SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT
+  kExitOutOfMemory = 13,     // an allocation failed (memory limit reached)
 };
 
 struct Status {

@@ -279,7 +279,7 @@ std::string RunOnce(const std::vector<uint8_t>& data, bool execute) {
   ArenaConfig config;
   config.method_arena_bytes = 256 << 10;
   config.temp_arena_bytes = 64 << 10;
-  config.max_planned_buffer_bytes = 1 << 20;
+  config.max_planned_bytes = 1 << 20;
   std::string outcome = "ok_no_methods";
   size_t n = program->num_methods();
   for (size_t m = 0; m < n && m < 4; ++m) {
@@ -293,12 +293,15 @@ std::string RunOnce(const std::vector<uint8_t>& data, bool execute) {
       return "method_load:" + ErrorKey(st);
     }
     std::unique_ptr<MethodInputs> inputs;
-    const etrunner::BundledMethodTests* tests =
-        bundled ? bundled->Find(name.get()) : nullptr;
-    if (tests != nullptr && !tests->test_cases.empty()) {
-      st = etrunner::BundledInputs(session->meta(), tests->test_cases[0],
-                                   "test case 0", &inputs,
-                                   /*max_input_bytes=*/1 << 20);
+    std::optional<etrunner::BundledMethodTests> tests;
+    if (bundled) {
+      tests = bundled->Find(name.get());
+    }
+    if (tests && tests->num_test_cases > 0) {
+      etrunner::BundledTestCase test_case = bundled->ReadTestCase(
+          *tests, 0, session->meta().num_inputs());
+      st = etrunner::BundledInputs(session->meta(), test_case, "test case 0",
+                                   &inputs, /*max_input_bytes=*/1 << 20);
     } else {
       st = MethodInputs::Generate(session->meta(), etrunner::InputFill::kOnes,
                                   0, &inputs, /*max_input_bytes=*/1 << 20);
@@ -368,13 +371,16 @@ int main(int argc, char** argv) {
 
   std::vector<std::vector<uint8_t>> seeds;
   for (const std::string& path : o.seeds) {
-    std::vector<uint8_t> bytes;
+    etrunner::FileContents contents;
     std::string error;
-    if (!etrunner::ReadFile(path, &bytes, &error)) {
+    if (!etrunner::ReadFileAtMost(path, etrunner::BundledProgram::kMaxSize,
+                                  &contents, &error) ||
+        contents.size > contents.bytes.size()) {
       std::fprintf(stderr, "pte_loader_fuzz: cannot read %s: %s\n",
-                   path.c_str(), error.c_str());
+                   path.c_str(), error.empty() ? "too large" : error.c_str());
       return 2;
     }
+    std::vector<uint8_t> bytes = std::move(contents.bytes);
     // The unmutated seeds must load and run.
     std::string outcome = RunOnce(bytes, o.execute);
     if (outcome.compare(0, 2, "ok") != 0) {

@@ -8,12 +8,16 @@ in a Bazel action.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import pathlib
 import re
+import resource
+import shlex
 import subprocess
 from collections.abc import Sequence
 
+import flatbuffers
 import numpy as np
 import numpy.typing as npt
 import torch
@@ -26,6 +30,10 @@ from executorch.devtools.bundled_program.config import (
 )
 from executorch.devtools.bundled_program.serialize import (
     serialize_from_bundled_program_to_flatbuffer,
+)
+from executorch.exir._serialize._program import (
+    deserialize_pte_binary,
+    serialize_pte_binary,
 )
 
 from tests.runtime import models
@@ -50,6 +58,8 @@ EXIT_BAD_INPUT = 6
 EXIT_ARENA_TOO_SMALL = 7
 EXIT_VERIFICATION = 9
 EXIT_UNSUPPORTED = 10
+EXIT_FATAL_SIGNAL = 12
+EXIT_OUT_OF_MEMORY = 13
 
 # One bundled test case: inputs and expected outputs.
 BundledCase = tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]]
@@ -79,18 +89,59 @@ def program(name: str) -> pathlib.Path:
     return pathlib.Path(_PROGRAMS_DIR.value) / name
 
 
-def run_runner(*args: str) -> Run:
+def run_runner(*args: str, address_space: int | None = None) -> Run:
+    """Runs the runner; with `address_space`, under that RLIMIT_AS (bytes)."""
     runner = _RUNNER.value
     if not runner:
         raise ValueError("--runner is required")
+
+    def limit_address_space() -> None:
+        if address_space is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     proc = subprocess.run(
         [str(pathlib.Path(runner).absolute()), *args],
         capture_output=True,
         text=True,
         timeout=_TIMEOUT.value,
         check=False,
+        preexec_fn=limit_address_space,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+# The address space a runner process may use besides what its files justify:
+# code and shared libraries, the threads of ExecuTorch's threadpool (stacks and
+# malloc arenas), the default 4 MiB + 1 MiB arenas and, under qemu-aarch64, the
+# emulator (its translation cache). Measured: ~24 MiB on the host, ~244 MiB
+# under qemu-aarch64; 512 MiB leaves room and is still far below
+# what the crafted files below made the runner ask for (gigabytes to hundreds
+# of gigabytes).
+RUNNER_ADDRESS_SPACE_OVERHEAD = 512 << 20
+
+
+def memory_ceiling(*files: pathlib.Path) -> int:
+    """RLIMIT_AS for a runner given the crafted `files`: the fixed overhead
+    plus twice their sizes (a .bpte is held once and its embedded program is
+    loaded from it; anything more is amplification)."""
+    return RUNNER_ADDRESS_SPACE_OVERHEAD + 2 * sum(f.stat().st_size for f in files)
+
+
+@functools.cache
+def runs_under_address_space_limit() -> bool:
+    """False for a sanitizer build, which reserves terabytes of shadow memory."""
+    probe = run_runner(
+        f"--model_path={program('add.pte')}", address_space=RUNNER_ADDRESS_SPACE_OVERHEAD
+    )
+    return probe.returncode == 0
+
+
+def sparse_file(path: pathlib.Path, size: int, head: bytes = b"") -> pathlib.Path:
+    """A file of `size` bytes that takes no disk space (a hole after `head`)."""
+    with path.open("wb") as f:
+        f.write(head)
+        f.truncate(size)
+    return path
 
 
 def read_tensor(path: pathlib.Path, like: torch.Tensor) -> torch.Tensor:
@@ -121,6 +172,98 @@ def write_bpte(
     )
     path.write_bytes(serialize_from_bundled_program_to_flatbuffer(bundled))
     return path
+
+
+# Enum values of executorch's schemas (scalar_type.fbs,
+# bundled_program_schema.fbs).
+SCALAR_TYPE_FLOAT = 6
+VALUE_UNION_TENSOR = 1
+
+
+def shared_entries_bpte(
+    pte: pathlib.Path,
+    *,
+    method_name: str = "forward",
+    suites: int = 1,
+    test_cases: int = 1,
+    shape: Sequence[int] = (2, 3),
+    data: bytes | None = None,
+) -> bytes:
+    """A bundled program (BP08) written with the FlatBuffers builder after
+    executorch's bundled_program_schema.fbs, whose entries share tables as the
+    format allows: `suites` test suites that are one table named
+    `method_name`, whose `test_cases` test cases are one table, whose two
+    inputs and one expected output are one Float tensor of `shape` (and
+    `data`). The file grows with suites + test_cases + len(shape); a reader
+    that copies per entry needs suites * test_cases * 3 * len(shape) ints."""
+    program = pte.read_bytes()
+    builder = flatbuffers.Builder(
+        len(program) + len(method_name) + 4 * (suites + test_cases + len(shape)) + 4096
+    )
+
+    def offsets(target: int, count: int) -> int:
+        builder.StartVector(4, count, 4)
+        for _ in range(count):
+            builder.PrependUOffsetTRelative(target)
+        return int(builder.EndVector())
+
+    def byte_vector(payload: bytes, alignment: int) -> int:
+        builder.StartVector(1, len(payload), alignment)
+        builder.head = builder.Head() - len(payload)
+        builder.Bytes[builder.Head() : builder.Head() + len(payload)] = payload
+        return int(builder.EndVector())
+
+    builder.StartVector(4, len(shape), 4)
+    for size in reversed(shape):
+        builder.PrependInt32(size)
+    sizes = builder.EndVector()
+    tensor_data = None if data is None else byte_vector(data, 16)
+    # The identity dim order (executorch's Python reader requires one); a
+    # ubyte vector cannot hold it past 256 dimensions, then none (contiguous).
+    dim_order = byte_vector(bytes(range(len(shape))), 1) if len(shape) <= 256 else None
+    builder.StartObject(4)  # Tensor: scalar_type, sizes, data, dim_order
+    builder.PrependInt8Slot(0, SCALAR_TYPE_FLOAT, 0)
+    builder.PrependUOffsetTRelativeSlot(1, sizes, 0)
+    if tensor_data is not None:
+        builder.PrependUOffsetTRelativeSlot(2, tensor_data, 0)
+    if dim_order is not None:
+        builder.PrependUOffsetTRelativeSlot(3, dim_order, 0)
+    tensor = builder.EndObject()
+    builder.StartObject(2)  # Value: val_type, val
+    builder.PrependUint8Slot(0, VALUE_UNION_TENSOR, 0)
+    builder.PrependUOffsetTRelativeSlot(1, tensor, 0)
+    value = builder.EndObject()
+    inputs = offsets(value, 2)
+    expected_outputs = offsets(value, 1)
+    builder.StartObject(2)  # BundledMethodTestCase
+    builder.PrependUOffsetTRelativeSlot(0, inputs, 0)
+    builder.PrependUOffsetTRelativeSlot(1, expected_outputs, 0)
+    test_case = builder.EndObject()
+    case_vector = offsets(test_case, test_cases)
+    name = builder.CreateString(method_name)
+    builder.StartObject(2)  # BundledMethodTestSuite
+    builder.PrependUOffsetTRelativeSlot(0, name, 0)
+    builder.PrependUOffsetTRelativeSlot(1, case_vector, 0)
+    suite = builder.EndObject()
+    suite_vector = offsets(suite, suites)
+    program_vector = byte_vector(program, 32)  # force_align: 32
+    builder.StartObject(3)  # BundledProgram: version, suites, program
+    builder.PrependUint32Slot(0, 2, 0)
+    builder.PrependUOffsetTRelativeSlot(1, suite_vector, 0)
+    builder.PrependUOffsetTRelativeSlot(2, program_vector, 0)
+    builder.Finish(builder.EndObject(), file_identifier=b"BP08")
+    return bytes(builder.Output())
+
+
+def with_extra_planned_buffers(
+    pte: pathlib.Path, out: pathlib.Path, sizes: Sequence[int]
+) -> pathlib.Path:
+    """`pte` with more memory-planned buffers of `sizes` bytes declared for
+    its first method (unused by it, but allocated by a runner)."""
+    pte_file = deserialize_pte_binary(pte.read_bytes())
+    pte_file.program.execution_plan[0].non_const_buffer_sizes.extend(sizes)
+    out.write_bytes(bytes(serialize_pte_binary(pte_file)))
+    return out
 
 
 def eager_cases(name: str, seeds: Sequence[int]) -> list[BundledCase]:
@@ -525,24 +668,240 @@ class RunnerTest(absltest.TestCase):
     def test_unbundled_bpte_verifies(self) -> None:
         tmp = pathlib.Path(self.create_tempdir().full_path)
         (line,) = bpte_unbundle.unbundle(program("add.bpte"), tmp)
-        method, *case_flags = line.split(" ")
-        result = run_runner(
-            f"--model_path={tmp / 'program.pte'}", f"--method={method}", *case_flags
-        )
+        case_flags = shlex.split(line)
+        self.assertEqual(case_flags[0], "--method=forward")
+        result = run_runner(f"--model_path={tmp / 'program.pte'}", *case_flags)
         self.assert_ok(result)
         self.assertRegex(result.stdout, r"(?m)^output 0: PASS ")
 
-        expected = tmp / method / "case_0" / "expected_output_0.bin"
+        expected = tmp / "suite_0" / "case_0" / "expected_output_0.bin"
         values = np.fromfile(expected, dtype=np.float32)
         values[3] += 0.5
         values.tofile(expected)
-        result = run_runner(
-            f"--model_path={tmp / 'program.pte'}", f"--method={method}", *case_flags
-        )
+        result = run_runner(f"--model_path={tmp / 'program.pte'}", *case_flags)
         self.assertRegex(
             result.stdout, r"(?m)^output 0: FAIL \(1 of 6 values differ, first at 3: "
         )
         self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
+
+    def test_unbundle_writes_only_into_output_dir(self) -> None:
+        """Method names that are paths (relative escapes, absolute, '.', '..')
+        name no file: everything lands under the output directory, and each
+        manifest line still names its method."""
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        out = tmp / "a" / "b" / "out"
+        ones = np.ones(6, dtype=np.float32).tobytes()
+        names = ["../../escaped", str(tmp / "absolute"), "..", ".", "x/../../../y", "a b\nc"]
+        for name in names:
+            with self.subTest(method=name):
+                bpte = tmp / "crafted.bpte"
+                bpte.write_bytes(shared_entries_bpte(program("add.pte"), method_name=name, data=ones))
+                (line,) = bpte_unbundle.unbundle(bpte, out)
+                written = {p for p in tmp.rglob("*") if p.is_file()} - {bpte}
+                outside = [p for p in written if not p.is_relative_to(out)]
+                self.assertEqual(outside, [])
+                self.assertEqual(shlex.split(line)[0], f"--method={name}")
+                self.assertEqual(
+                    sorted(str(p.relative_to(out)) for p in written),
+                    [
+                        "manifest.txt",
+                        "program.pte",
+                        "suite_0/case_0/expected_output_0.bin",
+                        "suite_0/case_0/input_0.bin",
+                        "suite_0/case_0/input_1.bin",
+                    ],
+                )
+
+    # --- crafted files and flags: bounded memory (issue 16) ----------------
+    # Each attack runs under an address-space limit derived from the files'
+    # sizes (memory_ceiling): a runner that reads or copies more than it needs
+    # fails to allocate instead of taking the machine's memory.
+
+    def ceiling(self, *files: pathlib.Path) -> int:
+        """memory_ceiling(files), or skips the test when this runner cannot
+        run under an address-space limit at all (a sanitizer build reserves
+        terabytes of shadow memory)."""
+        if not runs_under_address_space_limit():
+            self.skipTest("the runner does not run under RLIMIT_AS (sanitizer build)")
+        return memory_ceiling(*files)
+
+    def test_device_input_file_is_read_only_to_the_input_size(self) -> None:
+        result = run_runner(
+            f"--model_path={program('add.pte')}",
+            "--input_files=/dev/zero,/dev/zero",
+            address_space=self.ceiling(),
+        )
+        self.assert_error(
+            result,
+            EXIT_BAD_INPUT,
+            r"input file '/dev/zero' has more than 24 bytes, but input 0 "
+            r"\(Float\[2, 3\]\) needs 24 bytes",
+        )
+
+    def test_large_input_file_is_not_read(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        big = sparse_file(tmp / "big.bin", 8 << 30)
+        result = run_runner(
+            f"--model_path={program('add.pte')}",
+            f"--input_files={big},{big}",
+            address_space=self.ceiling(),
+        )
+        self.assert_error(
+            result,
+            EXIT_BAD_INPUT,
+            r"big\.bin' has 8589934592 bytes, but input 0 \(Float\[2, 3\]\) needs 24",
+        )
+
+    def test_device_expected_output_is_read_only_to_the_output_size(self) -> None:
+        result = run_runner(
+            f"--model_path={program('add.pte')}",
+            "--expected_outputs=/dev/zero",
+            address_space=self.ceiling(),
+        )
+        self.assertRegex(
+            result.stdout,
+            r"(?m)^output 0: FAIL \(expected more than 24 bytes in /dev/zero, got 24\)$",
+        )
+        self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
+
+    def test_large_expected_output_is_not_read(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        big = sparse_file(tmp / "big.bin", 8 << 30)
+        result = run_runner(
+            f"--model_path={program('add.pte')}",
+            f"--expected_outputs={big}",
+            address_space=self.ceiling(),
+        )
+        self.assertRegex(
+            result.stdout,
+            r"(?m)^output 0: FAIL \(expected 8589934592 bytes in \S+big\.bin, got 24\)$",
+        )
+        self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
+
+    def test_model_file_must_be_regular(self) -> None:
+        self.assert_error(
+            run_runner("--model_path=/dev/zero", address_space=self.ceiling()),
+            EXIT_IO,
+            r"cannot read model file '/dev/zero': not a regular file",
+        )
+
+    def test_bpte_larger_than_a_flatbuffer_is_not_read(self) -> None:
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        big = sparse_file(tmp / "big.bpte", 3 << 30, head=b"\0\0\0\0BP08")
+        self.assert_error(
+            run_runner(f"--model_path={big}", address_space=self.ceiling()),
+            EXIT_INVALID_PROGRAM,
+            r"3221225472 bytes is more than a flatbuffer can hold",
+        )
+
+    def test_shared_bundled_entries_run_one_by_one(self) -> None:
+        """Test cases that share one test case, whose values share one
+        tensor, each run (values read in place, not copied)."""
+        ones = np.ones(6, dtype=np.float32).tobytes()
+        path = pathlib.Path(self.create_tempdir().full_path) / "shared.bpte"
+        path.write_bytes(shared_entries_bpte(program("add.pte"), test_cases=3, data=ones))
+        result = run_runner(f"--model_path={path}", address_space=self.ceiling(path))
+        for k in range(3):
+            self.assertIn(f"test case {k}: input 1: Float[2, 3], 24 bytes (bundled)", result.stdout)
+            self.assertIn(
+                f"test case {k}: output 0: FAIL (6 of 6 values differ, first at 0: got 2, expected 1;",
+                result.stdout,
+            )
+        self.assertIn(
+            "bundled: 3 test case(s) of method 'forward': 3 output(s) compared: 0 PASS, 3 FAIL",
+            result.stdout,
+        )
+        self.assert_error(result, EXIT_VERIFICATION, r"3 of 3 output\(s\) differ")
+
+    def test_shared_bundled_shape_is_not_copied_per_value(self) -> None:
+        """~0.8 MB: 100000 test cases sharing one, whose 3 values share one
+        shape of 100000 dims; copied per value that is 120 GB."""
+        path = pathlib.Path(self.create_tempdir().full_path) / "shared_shape.bpte"
+        path.write_bytes(
+            shared_entries_bpte(program("add.pte"), test_cases=100_000, shape=[1] * 100_000)
+        )
+        self.assertLess(path.stat().st_size, 1 << 20)
+        result = run_runner(f"--model_path={path}", address_space=self.ceiling(path))
+        self.assert_error(
+            result,
+            EXIT_BAD_INPUT,
+            re.escape(
+                "test case 0 input 0 is Float[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
+                "... (100000 dims)], but input 0 of method 'forward' is Float[2, 3]"
+            ),
+        )
+        self.assertLess(len(result.stderr), 1000)
+
+    def test_shared_bundled_method_name_is_not_copied_per_suite(self) -> None:
+        """~0.6 MB: 100000 test suites sharing one, named by 200000 bytes
+        that are not a method; copied per suite that is 20 GB."""
+        path = pathlib.Path(self.create_tempdir().full_path) / "shared_name.bpte"
+        path.write_bytes(
+            shared_entries_bpte(program("add.pte"), method_name="\n" * 200_000, suites=100_000)
+        )
+        self.assertLess(path.stat().st_size, 1 << 20)
+        result = run_runner(f"--model_path={path}", address_space=self.ceiling(path))
+        self.assertIn(
+            f"test cases for: {'?' * 64}..., {'?' * 64}..., ", result.stdout
+        )
+        self.assert_error(
+            result,
+            EXIT_USAGE,
+            r"has no test cases for method 'forward' \(test cases for: (\?{64}\.\.\., ){8}"
+            r"\.\.\. \(100000 test suites\)\)",
+        )
+
+    def test_allocation_failure_is_out_of_memory(self) -> None:
+        """A valid-sized .bpte (2 GiB - 2 bytes, sparse) that the address
+        space cannot hold: exit code 13, not an abort."""
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        big = sparse_file(tmp / "big.bpte", (2 << 30) - 2, head=b"\0\0\0\0BP08")
+        self.assert_error(
+            run_runner(f"--model_path={big}", address_space=self.ceiling()),
+            EXIT_OUT_OF_MEMORY,
+            r"out of memory: cannot allocate 2147483646 bytes for the bundled program",
+        )
+
+    def test_numeric_flags_are_checked(self) -> None:
+        in_range = "a decimal integer in [1, 1000000]"
+        for flag, value, expects in (
+            ("num_inferences", "9223372036854775807", in_range),
+            ("num_inferences", "1000001", in_range),
+            ("num_inferences", " 2", in_range),
+            ("seed", " -1", "a decimal integer in [0, 2^64-1]"),
+            ("seed", "18446744073709551616", "a decimal integer in [0, 2^64-1]"),
+            ("method_arena_bytes", " -1", "a decimal integer"),
+            ("max_planned_bytes", "+5", "a decimal integer"),
+            ("print_values", "-1", "a decimal integer >= 0"),
+            ("bundled_atol", " 1", "a number >= 0"),
+        ):
+            with self.subTest(flag=flag, value=value):
+                self.assert_error(
+                    run_runner(f"--model_path={program('add.pte')}", f"--{flag}={value}"),
+                    EXIT_USAGE,
+                    re.escape(f"invalid value '{value}' for --{flag} (expected {expects})"),
+                )
+
+    def test_total_of_planned_buffers_is_capped(self) -> None:
+        """Two extra planned buffers, each below --max_planned_bytes, together
+        above it: refused before anything is allocated."""
+        pte = with_extra_planned_buffers(
+            program("add.pte"),
+            pathlib.Path(self.create_tempdir().full_path) / "add_planned.pte",
+            [600_000, 600_000],
+        )
+        result = run_runner(f"--model_path={pte}", "--max_planned_bytes=1000000")
+        self.assert_error(
+            result,
+            EXIT_ARENA_TOO_SMALL,
+            r"planned memory too small: buffers 0\.\.2 of 3 need more than 1000000 "
+            r"bytes .*--max_planned_bytes\); buffer 2 \(memory id 3\) alone needs 600000$",
+        )
+        result = run_runner(f"--model_path={pte}", "--max_planned_bytes=1300000")
+        self.assert_ok(result)
+        self.assertRegex(
+            result.stdout, r"(?m)^memory: planned total: 1200\d\d\d bytes in 3 buffer\(s\)$"
+        )
 
     # --- errors -----------------------------------------------------------
 

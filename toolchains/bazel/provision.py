@@ -8,9 +8,10 @@ need a newer glibc than the host has, so this script:
    configuration (the host's apt state is never touched),
 2. downloads them with apt's own client and checks every `.deb` against the
    SHA256 recorded in apt's index,
-3. unpacks them into a per-user cache and relocates the tree: ELF interpreters
-   and rpaths point into the prefix, symlinks out of the prefix become copies,
-   and the server classpath lists the prefix's jars,
+3. unpacks them into a per-user cache, clears every set-uid/set-gid bit, and
+   relocates the tree: ELF interpreters and rpaths point into the prefix,
+   symlinks out of the prefix become copies, and the server classpath lists
+   the prefix's jars,
 4. writes the bazelrc with the offline flags that the workspace's `.bazelrc`
    imports.
 
@@ -25,6 +26,7 @@ import os
 import pathlib
 import platform
 import shutil
+import stat
 import struct
 import subprocess
 import sys
@@ -268,6 +270,39 @@ def materialize_symlinks(root: pathlib.Path, prefix: pathlib.Path) -> None:
             shutil.copy2(resolved, link)
 
 
+# Written into the prefix once its set-uid/set-gid bits are cleared (a cache
+# provisioned before this step existed is fixed up on the next ./bazel call).
+SETID_MARKER = "SETID_CLEARED"
+
+
+def clear_setid_bits(root: pathlib.Path) -> list[pathlib.Path]:
+    """Clears the set-uid and set-gid bits of every file and directory under
+    root (symlinks are not followed); returns the paths changed.
+
+    Unpacked as root, dpkg-deb keeps the packages' modes: the cache would hold
+    a set-uid-root usr/bin/su and a set-gid-shadow unix_chkpwd, which nothing
+    here runs but anyone who can reach the cache could.
+    """
+    changed: list[pathlib.Path] = []
+    for directory, dirnames, filenames in os.walk(root):
+        for name in (*dirnames, *filenames):
+            path = pathlib.Path(directory) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode) or not mode & (stat.S_ISUID | stat.S_ISGID):
+                continue
+            path.chmod(stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID))
+            changed.append(path)
+    return changed
+
+
+def clear_setid_bits_of_prefix(prefix: pathlib.Path) -> None:
+    cleared = clear_setid_bits(prefix)
+    if cleared:
+        progress(f"cleared set-uid/set-gid bits of {len(cleared)} file(s), e.g. "
+                 f"{cleared[0].relative_to(prefix)}")
+    (prefix / SETID_MARKER).write_text("")
+
+
 def install_truststore(jdk: pathlib.Path) -> None:
     """Gives the JDK the host's CA certificates, so Bazel can fetch pinned https URLs.
 
@@ -395,6 +430,7 @@ def provision(target: pathlib.Path, arch: Arch) -> None:
                            check=True)
             if index % 50 == 0:
                 progress(f"  unpacked {index}/{len(debs)}")
+    clear_setid_bits_of_prefix(target)
     progress("relocating binaries, symlinks and classpath into the prefix")
     relocate(target, arch)
     manifest = "".join(f"{d.package} {d.version} {d.sha256}\n" for d in debs)
@@ -413,6 +449,8 @@ def main(argv: list[str]) -> int:
         if not (prefix / "MANIFEST").is_file():
             require_tools()
             provision(prefix, arch)
+        elif not (prefix / SETID_MARKER).is_file():
+            clear_setid_bits_of_prefix(prefix)
         jdk = next((prefix / "usr/lib/jvm").glob(f"java-25-openjdk-{arch.debian}"))
         write_rc(rc_path, workspace, prefix, jdk)
     except ProvisionError as error:

@@ -3,7 +3,8 @@
 apt runs with a private configuration (sources, lists, cache and an empty dpkg
 status inside the repository directory), so the host's apt state is neither
 used nor changed. Every downloaded .deb is checked against the SHA256 pinned
-in the caller's table before it is unpacked.
+in the caller's table before it is unpacked, and no unpacked file keeps a
+set-uid or set-gid bit.
 """
 
 _SOURCES = """\
@@ -66,6 +67,25 @@ def _require(rctx, tools):
             ", ".join(missing),
         ))
 
+def clear_setid_bits(rctx, directory):
+    """Clears every set-uid/set-gid bit under directory; fails if any remain.
+
+    Unpacked as root, dpkg-deb keeps the packages' modes (e.g. a set-uid-root
+    binary): nothing in a repository needs them.
+
+    Args:
+      rctx: the repository_ctx.
+      directory: directory in the repository.
+    """
+    path = str(rctx.path(directory))
+    find = ["find", path, "-perm", "/6000", "!", "-type", "l"]
+    result = rctx.execute(find + ["-exec", "chmod", "ug-s", "{}", "+"])
+    if result.return_code != 0:
+        fail("%s: cannot clear set-uid/set-gid bits: %s" % (rctx.name, _last_line(result)))
+    result = rctx.execute(find)
+    if result.return_code != 0 or result.stdout.strip():
+        fail("%s: set-uid/set-gid bits remain: %s" % (rctx.name, _last_line(result)))
+
 def fetch_debian_packages(rctx, packages, destination = "root"):
     """Downloads, verifies and unpacks pinned packages into destination.
 
@@ -74,7 +94,7 @@ def fetch_debian_packages(rctx, packages, destination = "root"):
       packages: dict package name -> (version, pool file name, sha256).
       destination: directory in the repository to unpack into.
     """
-    _require(rctx, ["apt-get", "dpkg-deb", "sha256sum"])
+    _require(rctx, ["apt-get", "dpkg-deb", "sha256sum", "find", "chmod"])
     for sub in ["sources/debian.sources", "status", "lists/partial/.keep", "cache/archives/partial/.keep"]:
         rctx.file("_apt/" + sub, _SOURCES if sub.startswith("sources") else "")
     apt = str(rctx.path("_apt"))
@@ -123,5 +143,6 @@ def fetch_debian_packages(rctx, packages, destination = "root"):
         result = rctx.execute(["dpkg-deb", "-x", str(path), str(rctx.path(destination))])
         if result.return_code != 0:
             fail("%s: cannot unpack %s: %s" % (rctx.name, pool_name, _last_line(result)))
+    clear_setid_bits(rctx, destination)
     rctx.delete("_apt")
     rctx.delete("_debs")

@@ -6,17 +6,22 @@ the program and the test cases as files, to inspect them or to run one test
 case with other flags. Into --output_dir:
 
   program.pte
-  <method>/case_<k>/input_<i>.bin            raw tensor bytes (or 8-byte int64 /
-  <method>/case_<k>/expected_output_<i>.bin  float64, 1-byte bool scalars)
-  manifest.txt   one line per test case: method, input files, expected files
+  suite_<s>/case_<k>/input_<i>.bin            raw tensor bytes (or 8-byte int64 /
+  suite_<s>/case_<k>/expected_output_<i>.bin  float64, 1-byte bool scalars)
+  manifest.txt   one line per test case: the runner's flags, shell-quoted:
+                 --method=<method> --input_files=... --expected_outputs=...
 
-Then: executor_runner --model_path=program.pte --method=<method>
-      --input_files=<inputs> --expected_outputs=<expected>
+Paths are built from indices only, never from the file's content: test suite
+<s> is the s-th of the bundle, whatever its method name (a name such as
+"../../x" or "/etc/x" would otherwise write outside --output_dir).
+
+Then: executor_runner --model_path=program.pte <a manifest line>
 """
 
 from __future__ import annotations
 
 import pathlib
+import shlex
 import struct
 
 from absl import app, flags
@@ -53,9 +58,9 @@ def unbundle(bpte: pathlib.Path, out: pathlib.Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "program.pte").write_bytes(bytes(bundled.program))
     lines: list[str] = []
-    for suite in bundled.method_test_suites:
+    for suite_index, suite in enumerate(bundled.method_test_suites):
         for k, case in enumerate(suite.test_cases):
-            case_dir = out / suite.method_name / f"case_{k}"
+            case_dir = out / f"suite_{suite_index}" / f"case_{k}"
             case_dir.mkdir(parents=True, exist_ok=True)
             groups: dict[str, list[str]] = {"input": [], "expected_output": []}
             for kind, values in (
@@ -67,8 +72,13 @@ def unbundle(bpte: pathlib.Path, out: pathlib.Path) -> list[str]:
                     path.write_bytes(value_bytes(value))
                     groups[kind].append(str(path))
             lines.append(
-                f"{suite.method_name} --input_files={','.join(groups['input'])}"
-                f" --expected_outputs={','.join(groups['expected_output'])}"
+                shlex.join(
+                    [
+                        f"--method={suite.method_name}",
+                        f"--input_files={','.join(groups['input'])}",
+                        f"--expected_outputs={','.join(groups['expected_output'])}",
+                    ]
+                )
             )
     (out / "manifest.txt").write_text("".join(line + "\n" for line in lines))
     return lines
