@@ -24,7 +24,11 @@ from executorch.devtools.bundled_program.config import (
     MethodTestCase,
     MethodTestSuite,
 )
+from executorch.devtools.bundled_program.schema import (
+    bundled_program_schema as bundled_schema,
+)
 from executorch.devtools.bundled_program.serialize import (
+    deserialize_from_flatbuffer_to_bundled_program,
     serialize_from_bundled_program_to_flatbuffer,
 )
 
@@ -50,6 +54,10 @@ EXIT_BAD_INPUT = 6
 EXIT_ARENA_TOO_SMALL = 7
 EXIT_VERIFICATION = 9
 EXIT_UNSUPPORTED = 10
+
+# The runner's default --bundled_atol and --bundled_rtol.
+RUNNER_ATOL = 1e-4
+RUNNER_RTOL = 1e-4
 
 # One bundled test case: inputs and expected outputs.
 BundledCase = tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]]
@@ -87,6 +95,8 @@ def run_runner(*args: str) -> Run:
         [str(pathlib.Path(runner).absolute()), *args],
         capture_output=True,
         text=True,
+        # A corrupted file can put any bytes into what the runner echoes.
+        errors="backslashreplace",
         timeout=_TIMEOUT.value,
         check=False,
     )
@@ -121,6 +131,42 @@ def write_bpte(
     )
     path.write_bytes(serialize_from_bundled_program_to_flatbuffer(bundled))
     return path
+
+
+def bundled_add_still_passes(data: bytes) -> tuple[bool, str]:
+    """Whether a (corrupted) add.bpte, read by executorch's Python deserializer
+    (a reader independent of the runner's), still holds add.pte and a 'forward'
+    test case whose expected outputs are PyTorch eager's outputs of its inputs
+    within the runner's default tolerances; and why not."""
+    try:
+        bundled = deserialize_from_flatbuffer_to_bundled_program(data)
+    except Exception as error:  # any failure of the reader is a "no"
+        return False, f"the Python reader rejects it ({type(error).__name__})"
+    if bytes(bundled.program) != program("add.pte").read_bytes():
+        return False, "the embedded program differs from add.pte"
+    suites = [suite for suite in bundled.method_test_suites if suite.method_name == "forward"]
+    if len(suites) != 1 or not suites[0].test_cases:
+        return False, "no test case for 'forward'"
+    example = models.example_inputs("add")
+    for k, case in enumerate(suites[0].test_cases):
+        values = [value.val for value in [*case.inputs, *case.expected_outputs]]
+        if not all(
+            isinstance(v, bundled_schema.Tensor)
+            and v.scalar_type == bundled_schema.ScalarType.FLOAT
+            and list(v.sizes) == [2, 3]
+            and len(v.data) == 2 * 3 * 4
+            for v in values
+        ) or len(case.inputs) != len(example):
+            return False, f"test case {k}: not two Float[2, 3] inputs and Float[2, 3] outputs"
+        tensors = [torch.frombuffer(bytearray(bytes(v.data)), dtype=torch.float32).reshape(2, 3) for v in values]
+        inputs, expected = tensors[: len(example)], tensors[len(example) :]
+        eager = models.eager_outputs("add", tuple(inputs))
+        if len(eager) != len(expected) or not all(
+            torch.allclose(got, want, atol=RUNNER_ATOL, rtol=RUNNER_RTOL)
+            for got, want in zip(eager, expected, strict=True)
+        ):
+            return False, f"test case {k}: the expected outputs are not eager's"
+    return True, "passes"
 
 
 def eager_cases(name: str, seeds: Sequence[int]) -> list[BundledCase]:
@@ -484,7 +530,9 @@ class RunnerTest(absltest.TestCase):
     def test_corrupted_bpte(self) -> None:
         """Seeded corruptions of the bundle around the embedded program (whose
         own robustness pte_loader_fuzz_test covers): a clean error, never a
-        crash."""
+        crash, and never a pass unless the corrupted bundle really still passes
+        (bundled_add_still_passes): e.g. a changed version field or a last
+        mantissa bit of an expected output. Seed 5's 40 corruptions all fail."""
         data = program("add.bpte").read_bytes()
         start = data.find(program("add.pte").read_bytes())
         self.assertGreater(start, 0)
@@ -500,14 +548,44 @@ class RunnerTest(absltest.TestCase):
             path.write_bytes(bytes(corrupt))
             result = run_runner(f"--model_path={path}")
             outcomes[result.returncode] = outcomes.get(result.returncode, 0) + 1
+            if result.returncode == 0:
+                self.assert_still_passes(bytes(corrupt), result)
+                continue
             self.assertIn(
                 result.returncode,
-                (0, EXIT_INVALID_PROGRAM, EXIT_BAD_INPUT, EXIT_VERIFICATION, EXIT_UNSUPPORTED),
+                (EXIT_INVALID_PROGRAM, EXIT_BAD_INPUT, EXIT_VERIFICATION, EXIT_UNSUPPORTED),
                 msg=f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}",
             )
-            if result.returncode != 0:
-                self.assertRegex(result.stderr.strip(), r"^executor_runner: error: [^\n]+$")
+            self.assertRegex(result.stderr.strip(), r"^executor_runner: error: [^\n]+$")
         self.assertIn(EXIT_INVALID_PROGRAM, outcomes, msg=str(outcomes))
+
+    def assert_still_passes(self, data: bytes, result: Run) -> None:
+        """An exit code 0 on a corrupted bundle: right only if it still passes."""
+        still_passes, why = bundled_add_still_passes(data)
+        self.assertTrue(still_passes, msg=f"the runner passed a bundle that does not pass: {why}\n{result.stdout}")
+        self.assertIn("1 output(s) compared: 1 PASS, 0 FAIL", result.stdout)
+
+    def test_corrupted_bpte_expected_output(self) -> None:
+        """The two sides of the check above, on the bytes of the expected output:
+        its last mantissa byte changed stays within tolerance (exit 0, still
+        passes); an exponent bit flipped (x4 or /4, finite) does not (exit 9,
+        does not pass)."""
+        data = program("add.bpte").read_bytes()
+        (expected,) = models.eager_outputs("add", models.example_inputs("add"))
+        at = data.find(expected.numpy().tobytes())
+        self.assertGreater(at, 0)
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        for name, byte, bit, code in (("mantissa", 0, 0x40, 0), ("exponent", 3, 0x01, EXIT_VERIFICATION)):
+            with self.subTest(byte=name):
+                corrupt = bytearray(data)
+                corrupt[at + byte] ^= bit
+                path = tmp / f"{name}.bpte"
+                path.write_bytes(bytes(corrupt))
+                result = run_runner(f"--model_path={path}")
+                self.assertEqual(result.returncode, code, msg=result.stdout + result.stderr)
+                self.assertEqual(bundled_add_still_passes(bytes(corrupt))[0], code == 0)
+                if code == 0:
+                    self.assert_still_passes(bytes(corrupt), result)
 
     def test_random_bytes_with_bundled_identifier(self) -> None:
         data = bytearray(np.random.default_rng(2).bytes(4096))
