@@ -31,6 +31,11 @@ from executorch.devtools.bundled_program.serialize import (
     deserialize_from_flatbuffer_to_bundled_program,
     serialize_from_bundled_program_to_flatbuffer,
 )
+from executorch.exir import schema as program_schema
+from executorch.exir._serialize._program import (
+    deserialize_pte_binary,
+    serialize_pte_binary,
+)
 
 from tests.runtime import models
 from tools.etdump import bpte_unbundle, etdump_to_chrome_trace
@@ -623,6 +628,42 @@ class RunnerTest(absltest.TestCase):
         self.assert_error(result, EXIT_VERIFICATION, r"1 of 1 output\(s\) differ")
 
     # --- errors -----------------------------------------------------------
+
+    def test_tensor_without_data(self) -> None:
+        """compare.pte with one tensor that nothing gives data to: a constant
+        (what pte_loader_fuzz_test's mutation did), an intermediate, an output.
+        ExecuTorch loads each with a null data pointer; before the runner
+        checked (program_check.h), a kernel read or wrote through it (SIGSEGV,
+        exit 12)."""
+        pte = deserialize_pte_binary(program("compare.pte").read_bytes())
+        plan = pte.program.execution_plan[0]
+        tensors = {i: v.val for i, v in enumerate(plan.values) if isinstance(v.val, program_schema.Tensor)}
+        constant = min(i for i, t in tensors.items() if t.data_buffer_idx > 0)
+        planned = [i for i, t in tensors.items() if t.allocation_info is not None and i not in plan.inputs]
+        intermediate = min(i for i in planned if i not in plan.outputs)
+        output = min(i for i in planned if i in plan.outputs)
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        cases = [
+            ("unchanged", None, 0, ""),
+            ("constant", constant, EXIT_INVALID_PROGRAM, "has no data"),
+            ("intermediate", intermediate, EXIT_INVALID_PROGRAM, "has no data"),
+            ("output", output, EXIT_UNSUPPORTED, "is an output that is not memory-planned"),
+        ]
+        for name, index, code, pattern in cases:
+            with self.subTest(tensor=name):
+                edited = deserialize_pte_binary(program("compare.pte").read_bytes())
+                if index is not None:
+                    tensor = edited.program.execution_plan[0].values[index].val
+                    assert isinstance(tensor, program_schema.Tensor)
+                    tensor.data_buffer_idx, tensor.allocation_info = 0, None
+                path = tmp / f"{name}.pte"
+                path.write_bytes(bytes(serialize_pte_binary(edited)))
+                result = run_runner(f"--model_path={path}")
+                if code == 0:
+                    self.assert_ok(result)
+                else:
+                    self.assert_error(result, code, rf"^executor_runner: error: '{re.escape(str(path))}': "
+                                      rf"method 'forward': tensor value {index} {pattern}")
 
     def test_truncated_program(self) -> None:
         data = program("mlp.pte").read_bytes()
