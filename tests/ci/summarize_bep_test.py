@@ -126,6 +126,9 @@ class SummarizeTest(absltest.TestCase):
         self.assertEqual(code, summarize_bep.EXIT_BAD_INPUT)
         self.assertRegex(stderr, r"^summarize_bep: error: \S+bep.json: line 1 is not JSON: [^\n]+\n$")
         self.assertEqual(stdout, "")
+        code, _, stderr = self.summarize(['{"id": 3}'], {})
+        self.assertEqual(code, summarize_bep.EXIT_BAD_INPUT)
+        self.assertRegex(stderr, r"^summarize_bep: error: \S+bep.json: line 1 is not a build event [^\n]+\n$")
         with contextlib.redirect_stderr(io.StringIO()) as captured:
             code = summarize_bep.summarize(
                 _TESTDATA / "keep_going.bep.json",

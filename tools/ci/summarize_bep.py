@@ -107,9 +107,9 @@ def parse_bep(lines: Iterable[str]) -> RunSummary:
             event = json.loads(line)
         except json.JSONDecodeError as error:
             raise BadInput(f"line {number} is not JSON: {error.msg}") from None
-        if not isinstance(event, dict):
-            raise BadInput(f"line {number} is not a build event (a JSON object)")
-        event_id = event.get("id", {})
+        event_id = event.get("id") if isinstance(event, dict) else None
+        if not isinstance(event_id, dict):
+            raise BadInput(f"line {number} is not a build event (a JSON object with an id)")
         label = label_of(event_id)
         if "targetConfigured" in event_id and label:
             configured = event.get("configured", {})
