@@ -61,6 +61,15 @@ filegroup(
     ],
 )
 
+# The Program flatbuffer schema (.pte files), for the runner's own checks.
+filegroup(
+    name = "program_schema",
+    srcs = [
+        "executorch/schema/program.fbs",
+        "executorch/schema/scalar_type.fbs",
+    ],
+)
+
 # The kernel libraries register operators from static initializers and export
 # nothing a program references: under --as-needed a link drops them, and Bazel
 # puts linkopts after the libraries. //runtime:executor_runner_lib names them

@@ -23,6 +23,8 @@
 #include <executorch/runtime/platform/platform.h>
 #include <executorch/runtime/platform/runtime.h>
 
+#include "runtime/executor_runner/program_check.h"
+
 namespace etrunner {
 
 using executorch::aten::ScalarType;
@@ -421,6 +423,47 @@ FileKind IdentifyFile(const uint8_t* data, size_t size,
   return FileKind::kUnknown;
 }
 
+namespace {
+
+// Runs CheckTensorData on the program's flatbuffer: the whole file, or, when
+// the extended header ("eh00" at offset 8) gives its size, the part before
+// the segments (which hold constant and delegate data, not read here).
+Status CheckProgramFlatbuffer(executorch::runtime::DataLoader* loader) {
+  using executorch::runtime::DataLoader;
+  using executorch::runtime::FreeableBuffer;
+  const DataLoader::SegmentInfo info(DataLoader::SegmentInfo::Type::Program);
+  Result<size_t> file_size = loader->size();
+  if (!file_size.ok()) {
+    return Status::Error(kExitIo, "cannot read the program's size: " +
+                                      Explain(file_size.error()));
+  }
+  size_t size = file_size.get();
+  constexpr size_t kHeadBytes = 24;  // through the extended header's program_size
+  if (size >= kHeadBytes) {
+    Result<FreeableBuffer> head = loader->load(0, kHeadBytes, info);
+    if (!head.ok()) {
+      return Status::Error(kExitIo, "cannot read the program's header: " +
+                                        Explain(head.error()));
+    }
+    const auto* bytes = static_cast<const uint8_t*>(head->data());
+    uint64_t program_size = 0;
+    std::memcpy(&program_size, bytes + 16, sizeof(program_size));
+    if (std::memcmp(bytes + 8, "eh00", 4) == 0 && program_size > 0 &&
+        program_size <= size) {
+      size = static_cast<size_t>(program_size);
+    }
+  }
+  Result<FreeableBuffer> flatbuffer = loader->load(0, size, info);
+  if (!flatbuffer.ok()) {
+    return Status::Error(kExitIo, "cannot read the program: " +
+                                      Explain(flatbuffer.error()));
+  }
+  return CheckTensorData(static_cast<const uint8_t*>(flatbuffer->data()),
+                         flatbuffer->size());
+}
+
+}  // namespace
+
 Status LoadProgram(executorch::runtime::DataLoader* loader,
                    bool minimal_verification,
                    std::optional<Program>* program) {
@@ -435,7 +478,7 @@ Status LoadProgram(executorch::runtime::DataLoader* loader,
                              Explain(result.error()));
   }
   program->emplace(std::move(result.get()));
-  return Status::Ok();
+  return CheckProgramFlatbuffer(loader);
 }
 
 namespace {

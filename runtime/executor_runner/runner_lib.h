@@ -161,7 +161,8 @@ enum class FileKind { kProgram, kBundledProgram, kUnknown, kTooShort };
 FileKind IdentifyFile(const uint8_t* data, size_t size, std::string* identifier);
 
 // Program::load with InternalConsistency verification (unless minimal), with
-// its error classified into an exit code and explained.
+// its error classified into an exit code and explained; then the runner's own
+// checks of the program (program_check.h).
 Status LoadProgram(executorch::runtime::DataLoader* loader,
                    bool minimal_verification,
                    std::optional<executorch::runtime::Program>* program);

@@ -242,6 +242,8 @@ std::string ErrorKey(const Status& st) {
     key += "/" + err;
   } else if (st.message.find("too small") != std::string::npos) {
     key += "/too_small";
+  } else if (st.message.find("has no data") != std::string::npos) {
+    key += "/tensor_without_data";  // program_check.h
   } else if (st.message.find("reported an error while loading") !=
              std::string::npos) {
     // Method::init's lost delayed_error (see runner_lib.cc).

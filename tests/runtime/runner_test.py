@@ -28,9 +28,14 @@ from executorch.devtools.bundled_program.config import (
     MethodTestCase,
     MethodTestSuite,
 )
+from executorch.devtools.bundled_program.schema import (
+    bundled_program_schema as bundled_schema,
+)
 from executorch.devtools.bundled_program.serialize import (
+    deserialize_from_flatbuffer_to_bundled_program,
     serialize_from_bundled_program_to_flatbuffer,
 )
+from executorch.exir import schema as program_schema
 from executorch.exir._serialize._program import (
     deserialize_pte_binary,
     serialize_pte_binary,
@@ -60,6 +65,10 @@ EXIT_VERIFICATION = 9
 EXIT_UNSUPPORTED = 10
 EXIT_FATAL_SIGNAL = 12
 EXIT_OUT_OF_MEMORY = 13
+
+# The runner's default --bundled_atol and --bundled_rtol.
+RUNNER_ATOL = 1e-4
+RUNNER_RTOL = 1e-4
 
 # One bundled test case: inputs and expected outputs.
 BundledCase = tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]]
@@ -103,6 +112,8 @@ def run_runner(*args: str, address_space: int | None = None) -> Run:
         [str(pathlib.Path(runner).absolute()), *args],
         capture_output=True,
         text=True,
+        # A corrupted file can put any bytes into what the runner echoes.
+        errors="backslashreplace",
         timeout=_TIMEOUT.value,
         check=False,
         preexec_fn=limit_address_space,
@@ -264,6 +275,42 @@ def with_extra_planned_buffers(
     pte_file.program.execution_plan[0].non_const_buffer_sizes.extend(sizes)
     out.write_bytes(bytes(serialize_pte_binary(pte_file)))
     return out
+
+
+def bundled_add_still_passes(data: bytes) -> tuple[bool, str]:
+    """Whether a (corrupted) add.bpte, read by executorch's Python deserializer
+    (a reader independent of the runner's), still holds add.pte and a 'forward'
+    test case whose expected outputs are PyTorch eager's outputs of its inputs
+    within the runner's default tolerances; and why not."""
+    try:
+        bundled = deserialize_from_flatbuffer_to_bundled_program(data)
+    except Exception as error:  # any failure of the reader is a "no"
+        return False, f"the Python reader rejects it ({type(error).__name__})"
+    if bytes(bundled.program) != program("add.pte").read_bytes():
+        return False, "the embedded program differs from add.pte"
+    suites = [suite for suite in bundled.method_test_suites if suite.method_name == "forward"]
+    if len(suites) != 1 or not suites[0].test_cases:
+        return False, "no test case for 'forward'"
+    example = models.example_inputs("add")
+    for k, case in enumerate(suites[0].test_cases):
+        values = [value.val for value in [*case.inputs, *case.expected_outputs]]
+        if not all(
+            isinstance(v, bundled_schema.Tensor)
+            and v.scalar_type == bundled_schema.ScalarType.FLOAT
+            and list(v.sizes) == [2, 3]
+            and len(v.data) == 2 * 3 * 4
+            for v in values
+        ) or len(case.inputs) != len(example):
+            return False, f"test case {k}: not two Float[2, 3] inputs and Float[2, 3] outputs"
+        tensors = [torch.frombuffer(bytearray(bytes(v.data)), dtype=torch.float32).reshape(2, 3) for v in values]
+        inputs, expected = tensors[: len(example)], tensors[len(example) :]
+        eager = models.eager_outputs("add", tuple(inputs))
+        if len(eager) != len(expected) or not all(
+            torch.allclose(got, want, atol=RUNNER_ATOL, rtol=RUNNER_RTOL)
+            for got, want in zip(eager, expected, strict=True)
+        ):
+            return False, f"test case {k}: the expected outputs are not eager's"
+    return True, "passes"
 
 
 def eager_cases(name: str, seeds: Sequence[int]) -> list[BundledCase]:
@@ -627,7 +674,9 @@ class RunnerTest(absltest.TestCase):
     def test_corrupted_bpte(self) -> None:
         """Seeded corruptions of the bundle around the embedded program (whose
         own robustness pte_loader_fuzz_test covers): a clean error, never a
-        crash."""
+        crash, and never a pass unless the corrupted bundle really still passes
+        (bundled_add_still_passes): e.g. a changed version field or a last
+        mantissa bit of an expected output. Seed 5's 40 corruptions all fail."""
         data = program("add.bpte").read_bytes()
         start = data.find(program("add.pte").read_bytes())
         self.assertGreater(start, 0)
@@ -643,14 +692,44 @@ class RunnerTest(absltest.TestCase):
             path.write_bytes(bytes(corrupt))
             result = run_runner(f"--model_path={path}")
             outcomes[result.returncode] = outcomes.get(result.returncode, 0) + 1
+            if result.returncode == 0:
+                self.assert_still_passes(bytes(corrupt), result)
+                continue
             self.assertIn(
                 result.returncode,
-                (0, EXIT_INVALID_PROGRAM, EXIT_BAD_INPUT, EXIT_VERIFICATION, EXIT_UNSUPPORTED),
+                (EXIT_INVALID_PROGRAM, EXIT_BAD_INPUT, EXIT_VERIFICATION, EXIT_UNSUPPORTED),
                 msg=f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}",
             )
-            if result.returncode != 0:
-                self.assertRegex(result.stderr.strip(), r"^executor_runner: error: [^\n]+$")
+            self.assertRegex(result.stderr.strip(), r"^executor_runner: error: [^\n]+$")
         self.assertIn(EXIT_INVALID_PROGRAM, outcomes, msg=str(outcomes))
+
+    def assert_still_passes(self, data: bytes, result: Run) -> None:
+        """An exit code 0 on a corrupted bundle: right only if it still passes."""
+        still_passes, why = bundled_add_still_passes(data)
+        self.assertTrue(still_passes, msg=f"the runner passed a bundle that does not pass: {why}\n{result.stdout}")
+        self.assertIn("1 output(s) compared: 1 PASS, 0 FAIL", result.stdout)
+
+    def test_corrupted_bpte_expected_output(self) -> None:
+        """The two sides of the check above, on the bytes of the expected output:
+        its last mantissa byte changed stays within tolerance (exit 0, still
+        passes); an exponent bit flipped (x4 or /4, finite) does not (exit 9,
+        does not pass)."""
+        data = program("add.bpte").read_bytes()
+        (expected,) = models.eager_outputs("add", models.example_inputs("add"))
+        at = data.find(expected.numpy().tobytes())
+        self.assertGreater(at, 0)
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        for name, byte, bit, code in (("mantissa", 0, 0x40, 0), ("exponent", 3, 0x01, EXIT_VERIFICATION)):
+            with self.subTest(byte=name):
+                corrupt = bytearray(data)
+                corrupt[at + byte] ^= bit
+                path = tmp / f"{name}.bpte"
+                path.write_bytes(bytes(corrupt))
+                result = run_runner(f"--model_path={path}")
+                self.assertEqual(result.returncode, code, msg=result.stdout + result.stderr)
+                self.assertEqual(bundled_add_still_passes(bytes(corrupt))[0], code == 0)
+                if code == 0:
+                    self.assert_still_passes(bytes(corrupt), result)
 
     def test_random_bytes_with_bundled_identifier(self) -> None:
         data = bytearray(np.random.default_rng(2).bytes(4096))
@@ -904,6 +983,42 @@ class RunnerTest(absltest.TestCase):
         )
 
     # --- errors -----------------------------------------------------------
+
+    def test_tensor_without_data(self) -> None:
+        """compare.pte with one tensor that nothing gives data to: a constant
+        (what pte_loader_fuzz_test's mutation did), an intermediate, an output.
+        ExecuTorch loads each with a null data pointer; before the runner
+        checked (program_check.h), a kernel read or wrote through it (SIGSEGV,
+        exit 12)."""
+        pte = deserialize_pte_binary(program("compare.pte").read_bytes())
+        plan = pte.program.execution_plan[0]
+        tensors = {i: v.val for i, v in enumerate(plan.values) if isinstance(v.val, program_schema.Tensor)}
+        constant = min(i for i, t in tensors.items() if t.data_buffer_idx > 0)
+        planned = [i for i, t in tensors.items() if t.allocation_info is not None and i not in plan.inputs]
+        intermediate = min(i for i in planned if i not in plan.outputs)
+        output = min(i for i in planned if i in plan.outputs)
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        cases = [
+            ("unchanged", None, 0, ""),
+            ("constant", constant, EXIT_INVALID_PROGRAM, "has no data"),
+            ("intermediate", intermediate, EXIT_INVALID_PROGRAM, "has no data"),
+            ("output", output, EXIT_UNSUPPORTED, "is an output that is not memory-planned"),
+        ]
+        for name, index, code, pattern in cases:
+            with self.subTest(tensor=name):
+                edited = deserialize_pte_binary(program("compare.pte").read_bytes())
+                if index is not None:
+                    tensor = edited.program.execution_plan[0].values[index].val
+                    assert isinstance(tensor, program_schema.Tensor)
+                    tensor.data_buffer_idx, tensor.allocation_info = 0, None
+                path = tmp / f"{name}.pte"
+                path.write_bytes(bytes(serialize_pte_binary(edited)))
+                result = run_runner(f"--model_path={path}")
+                if code == 0:
+                    self.assert_ok(result)
+                else:
+                    self.assert_error(result, code, rf"^executor_runner: error: '{re.escape(str(path))}': "
+                                      rf"method 'forward': tensor value {index} {pattern}")
 
     def test_truncated_program(self) -> None:
         data = program("mlp.pte").read_bytes()
