@@ -77,7 +77,7 @@ class SummarizeTest(absltest.TestCase):
         for name in ("fails", "flaky", "broken_build", "incompatible"):
             self.assertIn(f"{label(name)} NOT_RUN: the build stopped before it ran\n", stdout)
         self.assertIn(f"{label('passes')} PASSED\n", stdout)
-        self.assertTrue(stdout.endswith("1 passed, 0 flaky, 4 failed, 0 skipped\n"), stdout)
+        self.assertTrue(stdout.endswith("flaky (passed on a retry): 0\n1 passed, 4 failed, 0 skipped\n"), stdout)
 
     def test_per_suite_table(self) -> None:
         suites = {
@@ -94,7 +94,7 @@ class SummarizeTest(absltest.TestCase):
         lines = events_of(recorded("keep_going"), {label("passes"), label("flaky"), label("incompatible")})
         code, stdout, _ = self.summarize(lines, {"fixture": [label("passes"), label("incompatible")]})
         self.assertEqual(code, 0, stdout)
-        self.assertTrue(stdout.endswith("1 passed, 1 flaky, 0 failed, 1 skipped\n"), stdout)
+        self.assertTrue(stdout.endswith("flaky (passed on a retry): 1\n2 passed, 0 failed, 1 skipped\n"), stdout)
         self.assertIn("| fixture | 1 | 0 | 0 | 1 |\n", stdout)
         self.assertIn("| other | 0 | 1 | 0 | 0 |\n", stdout)
 
