@@ -25,9 +25,11 @@ SEED = 0
 # Input seeds: the example inputs (export, bundled test cases, the examples),
 # the samples quantization is calibrated on, and the samples the numerics
 # check evaluates. Calibration and evaluation never share a sample, so the
-# comparison with the float model is out of sample and sees clipping.
+# comparison with the float model is out of sample and sees clipping. With 4
+# calibration samples, sum, mean, softmax and bmm saturated on the evaluation
+# samples (6 to 7 steps RMS off the float model); 32 cover their range.
 EXAMPLE_SEED = SEED + 1
-CALIBRATION_SEEDS = (SEED + 101, SEED + 102, SEED + 103, SEED + 104)
+CALIBRATION_SEEDS = tuple(SEED + 101 + i for i in range(32))
 EVALUATION_SEEDS = (EXAMPLE_SEED, SEED + 201, SEED + 202)
 
 

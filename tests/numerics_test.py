@@ -53,10 +53,10 @@ class NumericsCheckTest(absltest.TestCase):
         with self.assertRaisesRegex(numerics.NumericsError, r"2/\d+ beyond 1 step"):
             numerics.check(self.intermediates)
 
-    def test_a_badly_scaled_float_reference_fails_the_sqnr(self) -> None:
+    def test_a_badly_scaled_float_reference_fails_the_rms_bound(self) -> None:
         path = self.numerics / "eager_0.npy"
         np.save(path, np.load(path) * 1.5)
-        with self.assertRaisesRegex(numerics.NumericsError, r"FAIL output 0 \(int8\) vs eager PyTorch: SQNR"):
+        with self.assertRaisesRegex(numerics.NumericsError, r"FAIL output 0 \(int8\) vs eager PyTorch: RMS error"):
             numerics.check(self.intermediates)
 
     def test_a_program_for_another_target_is_refused(self) -> None:
@@ -80,23 +80,23 @@ class NumericsCheckTest(absltest.TestCase):
             ["not applicable: nothing delegated (the program runs on the CPU only)"],
         )
 
-    def test_sqnr_of_one_int8_quantizer_meets_the_derived_bound(self) -> None:
-        # A Gaussian signal through one int8 quantizer calibrated by min/max:
-        # the derivation's own case (41 dB), far above the bound with its margin.
+    def test_rounding_noise_meets_the_derived_bound_and_saturation_does_not(self) -> None:
+        # One quantizer: uniform rounding noise of RMS 1/sqrt(12) steps, the
+        # derivation's own case, well within the bound with its margin.
         signal = np.random.default_rng(0).standard_normal(10_000)
-        scale = float(np.abs(signal).max()) / 127
-        quantized = np.round(signal / scale) * scale
-        passed, line = numerics.quantization_check("x", quantized, signal, scale, numerics.min_sqnr_db(1))
+        step = float(np.abs(signal).max()) / 127
+        rounded = np.round(signal / step) * step
+        passed, line = numerics.quantization_check("x", rounded, signal, step, numerics.max_rms_steps(1))
         self.assertTrue(passed, line)
-        # Calibrated on a quarter of the range: clipping fails even with the margin.
-        clipped = np.clip(quantized, -scale * 32, scale * 32)
-        passed, line = numerics.quantization_check("x", clipped, signal, scale, numerics.min_sqnr_db(1))
+        self.assertRegex(line, r"RMS error 0\.2\d steps")
+        # Calibrated on a quarter of the range: saturation is many steps off.
+        clipped = np.clip(rounded, -step * 32, step * 32)
+        passed, line = numerics.quantization_check("x", clipped, signal, step, numerics.max_rms_steps(1))
         self.assertFalse(passed, line)
 
-    def test_a_signal_below_one_step_is_compared_elementwise(self) -> None:
-        expected = np.full(8, 0.01)
-        self.assertTrue(numerics.quantization_check("x", expected + 0.2, expected, 0.1, 99.0)[0])
-        self.assertFalse(numerics.quantization_check("x", expected + 0.4, expected, 0.1, 99.0)[0])
+    def test_the_bound_grows_with_the_quantization_points(self) -> None:
+        self.assertAlmostEqual(numerics.max_rms_steps(12, margin=1.0), 1.0)
+        self.assertAlmostEqual(numerics.max_rms_steps(48), 2 * numerics.max_rms_steps(12))
 
     def test_compare_honours_the_tolerance(self) -> None:
         tolerance = numerics.Tolerance(atol=0.0, rtol=0.0, atol_lsb=1.0, why="test")

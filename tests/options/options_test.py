@@ -122,7 +122,13 @@ class OptionsTest(absltest.TestCase):
 
         etrecord = parse_etrecord(str(_ETRECORD.value))
         self.assertIsNotNone(etrecord.exported_program)
-        # The edge program as ExecuTorch records it, before partitioning.
+        # The emitted program's delegate calls: what the ETRecord records of
+        # the lowered program (the Inspector maps the delegate's events through it).
+        delegate_map = etrecord._delegate_map  # noqa: SLF001
+        self.assertIsNotNone(delegate_map)
+        backends = [call["name"] for call in delegate_map["forward"].values()]
+        self.assertEqual(backends, ["EthosUBackend"], delegate_map)
+        # And the edge program it was lowered from holds the model's two convolutions.
         edge = etrecord.edge_dialect_program
         graph = edge.graph_module.graph if hasattr(edge, "graph_module") else edge["forward"].graph_module.graph
         operators = [str(n.target) for n in graph.nodes if n.op == "call_function"]

@@ -68,14 +68,18 @@ LD_LIBRARY_PATH="{library_path}" \\
   exec "$here/../root/usr/bin/qemu-system-arm" "$@"
 """.replace("{library_path}", library_path("$here/..")), executable = True)
     rctx.symlink("root/usr/bin/qemu-aarch64-static", "bin/qemu-aarch64")
-    write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin/qemu-system-arm", "root/usr/bin/qemu-aarch64-static"])
+    write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin/qemu-system-arm", "root/usr/bin/qemu-aarch64-static", "root/usr/bin/qemu-x86_64-static"])
     rctx.file("VERSION", DEBIAN_PACKAGES["qemu-system-arm"][0] + "\n")
     rctx.file("BUILD.bazel", """\
 load("@@//toolchains/qemu:defs.bzl", "qemu_toolchain")
 
 package(default_visibility = ["//visibility:public"])
 
-exports_files(["closure.json"])
+# qemu-x86_64 runs host programs as another x86_64 CPU would (//tests:cpu_independence_test).
+exports_files([
+    "closure.json",
+    "root/usr/bin/qemu-x86_64-static",
+])
 
 filegroup(
     name = "system_arm_files",
