@@ -14,13 +14,25 @@ from dataclasses import dataclass
 
 from absl import flags
 
-from backend import models
+from backend import model_source, models
+from backend.errors import UsageError
 from backend.targets import TARGETS
 from backend.vela import DEFAULT_VELA_CONFIG, ini_sections, vela_config_argument, vela_config_path
 
-EXIT_USAGE = 2
-
-_MODEL = flags.DEFINE_string("model", None, "Model name from backend/models.py.")
+_MODEL = flags.DEFINE_string(
+    "model",
+    None,
+    "A model name from backend/models.py, a Python file defining ModelUnderTest and ModelInputs, "
+    "package.module:attr, or a .pt2 file from torch.export.save (see backend/model_source.py).",
+)
+_MODEL_INPUTS = flags.DEFINE_string(
+    "model_inputs", None, "A torch.save'd tuple of tensors replacing a user model's example inputs."
+)
+_ALLOW_PICKLED_MODEL = flags.DEFINE_boolean(
+    "allow_pickled_model",
+    False,
+    "Accept a module pickled whole (.pt/.pth from torch.save(model)); unpickling runs arbitrary code.",
+)
 _TARGET = flags.DEFINE_string("target", None, f"One of: {', '.join(TARGETS)}.")
 _QUANTIZE = flags.DEFINE_boolean("quantize", None, "Quantize to int8 (default: yes, except for TOSA-1.0+FP).")
 _BUNDLEIO = flags.DEFINE_boolean("bundleio", False, "Write a .bpte bundling the example inputs and reference outputs.")
@@ -52,15 +64,12 @@ _TIMING = flags.DEFINE_string(
 )
 
 
-class UsageError(Exception):
-    """Bad input from the user: one line on stderr, exit status 2."""
-
-
 @dataclass(frozen=True)
 class Options:
     """One compile, fully resolved (defaults applied, paths checked)."""
 
-    model: str
+    model: str  # --model as given
+    source: model_source.ModelSource
     target: str
     quantize: bool
     output: pathlib.Path
@@ -78,6 +87,7 @@ class Options:
     timing: pathlib.Path | None = None
     # MODEL_CONVERTER_PATH to give ExecuTorch's VGF backend; None: the environment finds it.
     model_converter: str | None = None
+    model_inputs: pathlib.Path | None = None
 
 
 def resolve(path: str) -> pathlib.Path:
@@ -117,8 +127,7 @@ def options_from_flags() -> Options:
     valid_models, valid_targets = ", ".join(sorted(models.MODELS)), ", ".join(TARGETS)
     if not model:
         raise UsageError(f"--model is required; valid: {valid_models}")
-    if model not in models.MODELS:
-        raise UsageError(f"unknown model '{model}'; valid: {valid_models}")
+    source = model_source.parse(model, resolve, _ALLOW_PICKLED_MODEL.value)
     if not target_name:
         raise UsageError(f"--target is required; valid: {valid_targets}")
     if target_name not in TARGETS:
@@ -133,6 +142,13 @@ def options_from_flags() -> Options:
     if not _OUTPUT.value.endswith(suffix):
         raise UsageError(f"--output must end in {suffix}" + (" with --bundleio" if _BUNDLEIO.value else ""))
     weights = _optional_path(_WEIGHTS.value)
+    if weights is not None and not source.builtin:
+        raise UsageError("--weights loads a built-in model's state_dict; a user model brings its own weights")
+    model_inputs = _optional_path(_MODEL_INPUTS.value)
+    if model_inputs is not None and source.builtin:
+        raise UsageError("--model_inputs replaces a user model's example inputs; built-in models have their own")
+    if model_inputs is not None and not model_inputs.is_file():
+        raise UsageError(f"--model_inputs {_MODEL_INPUTS.value} does not exist")
     if weights is not None and not weights.is_file():
         raise UsageError(
             f"weights file {_WEIGHTS.value} not found; nothing is downloaded, "
@@ -166,6 +182,7 @@ def options_from_flags() -> Options:
                 raise UsageError(f"unknown {kind.lower()} '{name}' in {vela_config}; valid: {', '.join(valid)}")
     return Options(
         model=model,
+        source=source,
         target=target_name,
         quantize=quantize,
         output=resolve(_OUTPUT.value),
@@ -182,4 +199,5 @@ def options_from_flags() -> Options:
         report=_optional_path(_REPORT.value),
         timing=_optional_path(_TIMING.value),
         model_converter=model_converter,
+        model_inputs=model_inputs,
     )

@@ -7,6 +7,8 @@ and the versions that produced the program.
 
 Where each job lives:
   cli.py       flags → Options (checked, no side effects)
+  model_source.py  where the model comes from: a name, a .py, module:attr, a .pt2
+  errors.py    usage errors (exit 2) and models that do not compile (exit 1)
   targets.py   the target table
   vela.py      Vela's configuration, the hook recording its runs, its summary CSV
   graph.py     what the lowered program is made of (partitions, operators)
@@ -15,7 +17,8 @@ Where each job lives:
   compile.py   this entry point: runs one compile, writes the report, exit status
 
 Usage:
-  compile --model=add --target=ethos-u55-128 --output=add.pte \\
+  compile --model=add|model.py|package.module:attr|model.pt2 --target=ethos-u55-128 --output=add.pte \\
+      [--model_inputs=inputs.pt] [--allow_pickled_model] \\
       [--report=add.json] [--intermediates=DIR] [--bundleio --output=add.bpte] \\
       [--[no]quantize] [--system_config=NAME] [--memory_mode=NAME] \\
       [--vela_config=vela.ini] [--direct_drive] [--weights=state_dict.pt] \\
@@ -39,18 +42,18 @@ from collections.abc import Sequence
 
 from absl import app
 
-from backend import cli, pipeline
+from backend import cli, errors, pipeline
 
 
 def main(argv: Sequence[str]) -> None:
     if len(argv) > 1:
         print(f"error: unexpected arguments: {' '.join(argv[1:])}", file=sys.stderr)
-        sys.exit(cli.EXIT_USAGE)
+        sys.exit(errors.EXIT_USAGE)
     try:
         options = cli.options_from_flags()
-    except cli.UsageError as error:
+    except errors.UsageError as error:
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(cli.EXIT_USAGE)
+        sys.exit(errors.EXIT_USAGE)
     # ExecuTorch logs every pass at INFO; keep warnings only. torch warns on
     # each import that torchao's enums use a deprecated pytree registration.
     logging.getLogger("executorch").setLevel(logging.WARNING)
@@ -58,12 +61,12 @@ def main(argv: Sequence[str]) -> None:
     started = time.monotonic()
     try:
         report = pipeline.compile_model(options)
-    except cli.UsageError as error:
+    except errors.UsageError as error:
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(cli.EXIT_USAGE)
-    except pipeline.CompileError as error:
+        sys.exit(errors.EXIT_USAGE)
+    except errors.CompileError as error:
         print(f"error: cannot compile {options.model} for {options.target}: {error}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(errors.EXIT_DOES_NOT_COMPILE)
     seconds = time.monotonic() - started
     if options.timing is not None:
         options.timing.write_text(json.dumps({"compile_seconds": round(seconds, 3)}) + "\n")

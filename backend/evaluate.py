@@ -94,24 +94,47 @@ def lowered_outputs(
     return as_list(results), calls
 
 
+# What numerics.json says of a user model's evaluation: it has no registry seeds.
+IN_SAMPLE = "in-sample: example inputs only"
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The inputs a program is evaluated on."""
+
+    inputs: list[tuple[Any, ...]]
+    seeds: list[int]  # the registry's evaluation seeds; empty for a user model
+    sampling: str | None = None  # said in numerics.json unless they are the registry's out-of-sample seeds
+
+
+def registry_samples(model: str) -> Samples:
+    """A built-in model's evaluation samples (seeds the quantization was not calibrated on)."""
+    seeds = list(models.EVALUATION_SEEDS)
+    return Samples([models.spec(model).sample_inputs(seed) for seed in seeds], seeds)
+
+
+def example_samples(inputs: Sequence[Any]) -> Samples:
+    """A user model's example inputs, the only inputs it comes with."""
+    return Samples([tuple(inputs)], [], IN_SAMPLE)
+
+
 def evaluate(
-    module: Any, quantized: Any | None, lowered_program: Any, partitions: Sequence[Partition], model: str
+    module: Any, quantized: Any | None, lowered_program: Any, partitions: Sequence[Partition], samples: Samples
 ) -> Evaluation:
     """The float model, the quantized model and the lowered program on the evaluation samples."""
     import torch
 
-    seeds = list(models.EVALUATION_SEEDS)
     evaluation = Evaluation(
-        seeds=seeds,
+        seeds=samples.seeds,
         eager=[],
         quantized=[] if quantized is not None else None,
         lowered=[],
         calls=[],
         partitions=len(partitions),
         quantization_points=quantization_points(quantized) if quantized is not None else 0,
+        sampling=samples.sampling,
     )
-    for seed in seeds:
-        sample = models.spec(model).sample_inputs(seed)
+    for sample in samples.inputs:
         with torch.no_grad():
             evaluation.eager.append(as_list(module(*sample)))
             if evaluation.quantized is not None:
@@ -133,6 +156,7 @@ class Evaluation:
     calls: list[list[DelegateCall]]  # [sample][call]
     partitions: int
     quantization_points: int
+    sampling: str | None = None
 
 
 def write_numerics(
@@ -162,7 +186,7 @@ def write_numerics(
             stacked = np.stack([sample[index].detach().numpy() for sample in samples])
             np.save(folder / f"{kind}_{index}.npy", stacked, allow_pickle=False)
         entries.append({"references": sorted(references), "quantization": quantization[index]})
-    description = {
+    description: dict[str, Any] = {
         "outputs": entries,
         "evaluation_seeds": evaluation.seeds,
         "delegated_partitions": evaluation.partitions,
@@ -173,6 +197,8 @@ def write_numerics(
             for c in first_calls
         ],
     }
+    if evaluation.sampling is not None:
+        description["evaluation"] = evaluation.sampling
     (folder / "numerics.json").write_text(json.dumps(description, indent=2, sort_keys=True) + "\n")
 
 

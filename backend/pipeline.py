@@ -11,19 +11,23 @@ and which versions produced the program.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
+import logging
 import os
 import pathlib
+import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from backend import models
-from backend.cli import Options, UsageError
-from backend.evaluate import as_list, evaluate, write_numerics
+from backend import model_source, models
+from backend.cli import Options
+from backend.errors import CompileError, UsageError
+from backend.evaluate import IN_SAMPLE, as_list, evaluate, example_samples, registry_samples, write_numerics
 from backend.graph import (
     Partition,
     attach_tosa,
@@ -108,9 +112,12 @@ def _weights_digest(weights: pathlib.Path | None) -> str:
 
 def _calibration_inputs(options: Options, example: Sequence[Any]) -> list[tuple[Any, ...]]:
     """The input tuples to calibrate on: --calibration_data, checked against the example inputs,
-    else the model's calibration samples (other seeds than the evaluation samples)."""
+    else a built-in model's calibration samples (other seeds than the evaluation samples), or a
+    user model's example inputs (all it comes with)."""
     import torch
 
+    if options.calibration_data is None and not options.source.builtin:
+        return [tuple(example)]
     if options.calibration_data is None:
         sample_inputs = models.spec(options.model).sample_inputs
         return [sample_inputs(seed) for seed in models.CALIBRATION_SEEDS]
@@ -127,10 +134,6 @@ def _calibration_inputs(options: Options, example: Sequence[Any]) -> list[tuple[
     if not samples:
         raise UsageError(f"--calibration_data {options.calibration_data} holds no samples")
     return samples
-
-
-class CompileError(Exception):
-    """The model cannot be compiled for the target; the message names the operator and why."""
 
 
 def _to_edge(exported: Any, spec: Any, etrecord: bool) -> Any:
@@ -178,6 +181,7 @@ class Exported:
     module: Any  # torch.nn.Module
     inputs: tuple[Any, ...]
     program: Any  # torch.export.ExportedProgram
+    provenance: dict[str, str] | None  # where a user model came from; None for a built-in one
 
 
 @dataclass
@@ -202,12 +206,43 @@ def export(options: Options) -> Exported:
     """The model with its example inputs, through torch.export."""
     import torch
 
-    module, inputs = models.load_model(options.model, options.weights)
+    loaded = model_source.load(options.source, options.weights, options.model_inputs)
     try:
-        program = torch.export.export(module, inputs)
+        with _quiet_export_warnings():
+            program = torch.export.export(loaded.module, loaded.inputs)
     except Exception as error:
-        raise CompileError(f"torch.export failed: {type(error).__name__}: {error}") from error
-    return Exported(module, inputs, program)
+        raise CompileError(f"torch.export failed: {_export_failure(error)}") from error
+    return Exported(loaded.module, loaded.inputs, program, loaded.provenance)
+
+
+# torch.export logs a failure's graph as a multi-line warning before raising;
+# the error already names the source line.
+_EXPORT_LOGGERS = ("torch.fx.experimental.symbolic_shapes", "torch._dynamo", "torch.export")
+
+
+@contextlib.contextmanager
+def _quiet_export_warnings() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in _EXPORT_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+_SOURCE_LINE = re.compile(r'File "([^"]+)", line (\d+), in \S+\n\s+(\S.*)')
+
+
+def _export_failure(error: Exception) -> str:
+    """torch.export's error in one line: its first line and the model source line it names."""
+    where = _SOURCE_LINE.findall(str(error))
+    if not where:
+        return model_source.one_line(error)
+    path, line, code = where[-1]
+    return f"{model_source.one_line(error)} (at {path}:{line}: {code.strip()})"
 
 
 def quantize(options: Options, exported: Exported, spec: Any) -> Quantized:
@@ -266,7 +301,7 @@ def lower(options: Options, exported: Exported, quantized: Quantized, spec: Any)
                     quantized.reference if options.quantize else None,
                     lowered_program,
                     partitions,
-                    options.model,
+                    registry_samples(options.model) if options.source.builtin else example_samples(exported.inputs),
                 ),
                 output_quantization(lowered_program),
             )
@@ -324,7 +359,7 @@ def serialize(options: Options, exported: Exported, quantized: Quantized, lowere
         lowered.program.get_etrecord().save(str(options.etrecord))
 
 
-def report(options: Options, lowered: Lowered) -> dict[str, Any]:
+def report(options: Options, exported: Exported, lowered: Lowered) -> dict[str, Any]:
     """The JSON report: what was delegated, what stayed on the CPU and why, Vela's estimates and
     what produced the program (model, weights, calibration data, versions)."""
     partitions = lowered.partitions
@@ -344,6 +379,12 @@ def report(options: Options, lowered: Lowered) -> dict[str, Any]:
         "versions": versions(),
         "vela": None,
     }
+    if exported.provenance is not None:
+        # A user model has no registry seeds: it is calibrated and evaluated on what it brings.
+        result["model_source"] = exported.provenance
+        result["weights"] = "in the model"
+        result["calibration"] = "--calibration_data" if options.calibration_data else "example inputs"
+        result["evaluation"] = IN_SAMPLE
     if TARGETS[options.target].kind == "ethos-u":
         result["vela"] = vela_estimates([p.vela.summary for p in partitions if p.vela is not None], options.vela_config)
     return result
@@ -357,4 +398,4 @@ def compile_model(options: Options) -> dict[str, Any]:
     quantized = quantize(options, exported, spec)
     lowered = lower(options, exported, quantized, spec)
     serialize(options, exported, quantized, lowered)
-    return report(options, lowered)
+    return report(options, exported, lowered)

@@ -23,6 +23,7 @@ class Target:
 # EthosUCompileSpec._default_system_config_and_memory_mode); we pass them
 # explicitly so the table, not a library default, decides.
 _U55, _U55_MEMORY = "Ethos_U55_High_End_Embedded", "Shared_Sram"
+_U65, _U65_MEMORY = "Ethos_U65_High_End", "Dedicated_Sram_384KB"
 _U85, _U85_MEMORY = "Ethos_U85_SYS_DRAM_Mid", "Sram_Only"
 TARGETS: dict[str, Target] = {
     # name: Target(kind, quantize by default, can quantize, NPU config, system config, memory mode)
@@ -30,6 +31,8 @@ TARGETS: dict[str, Target] = {
     "ethos-u55-64": Target("ethos-u", True, True, "ethos-u55-64", _U55, _U55_MEMORY),
     "ethos-u55-128": Target("ethos-u", True, True, "ethos-u55-128", _U55, _U55_MEMORY),
     "ethos-u55-256": Target("ethos-u", True, True, "ethos-u55-256", _U55, _U55_MEMORY),
+    "ethos-u65-256": Target("ethos-u", True, True, "ethos-u65-256", _U65, _U65_MEMORY),
+    "ethos-u65-512": Target("ethos-u", True, True, "ethos-u65-512", _U65, _U65_MEMORY),
     "ethos-u85-128": Target("ethos-u", True, True, "ethos-u85-128", _U85, _U85_MEMORY),
     "ethos-u85-256": Target("ethos-u", True, True, "ethos-u85-256", _U85, _U85_MEMORY),
     "ethos-u85-512": Target("ethos-u", True, True, "ethos-u85-512", _U85, _U85_MEMORY),
