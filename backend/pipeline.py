@@ -14,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import io
 import logging
 import os
 import pathlib
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -208,26 +210,31 @@ def export(options: Options) -> Exported:
 
     loaded = model_source.load(options.source, options.weights, options.model_inputs)
     try:
-        with _quiet_export_warnings():
+        with contextlib.nullcontext() if options.source.builtin else _quiet_export_failure():
             program = torch.export.export(loaded.module, loaded.inputs)
     except Exception as error:
         raise CompileError(f"torch.export failed: {_export_failure(error)}") from error
     return Exported(loaded.module, loaded.inputs, program, loaded.provenance)
 
 
-# torch.export logs a failure's graph as a multi-line warning before raising;
-# the error already names the source line.
-_EXPORT_LOGGERS = ("torch.fx.experimental.symbolic_shapes", "torch._dynamo", "torch.export")
+# Before raising, torch.export prints the partial graph to stderr and logs it
+# as a multi-line warning; the error itself names the source line.
+_EXPORT_LOGGERS = ("torch.fx.experimental.symbolic_shapes", "torch.export._trace")
 
 
 @contextlib.contextmanager
-def _quiet_export_warnings() -> Iterator[None]:
+def _quiet_export_failure() -> Iterator[None]:
+    """Holds back what torch.export writes to stderr, and passes it on only if export succeeds;
+    keeps its loggers' failure reports out (one line on stderr is the contract for user models)."""
     loggers = [logging.getLogger(name) for name in _EXPORT_LOGGERS]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
-        logger.setLevel(logging.ERROR)
+        logger.setLevel(logging.CRITICAL)
+    held = io.StringIO()
     try:
-        yield
+        with contextlib.redirect_stderr(held):
+            yield
+        sys.stderr.write(held.getvalue())
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
