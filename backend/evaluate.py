@@ -137,7 +137,7 @@ def evaluate(
     for sample in samples.inputs:
         with torch.no_grad():
             evaluation.eager.append(as_list(module(*sample)))
-            if evaluation.quantized is not None:
+            if quantized is not None and evaluation.quantized is not None:
                 evaluation.quantized.append(as_list(quantized(*sample)))
         outputs, calls = lowered_outputs(lowered_program, partitions, sample)
         evaluation.lowered.append(outputs)

@@ -172,8 +172,9 @@ def pin_torch_numerics() -> None:
     import torch
 
     torch.set_num_threads(1)
-    torch.backends.mkldnn.enabled = False
-    torch.backends.nnpack.enabled = False
+    # torch's stubs type these module-level switches as descriptors.
+    torch.backends.mkldnn.enabled = False  # type: ignore[assignment]
+    torch.backends.nnpack.enabled = False  # type: ignore[attr-defined]
 
 
 @dataclass
