@@ -57,6 +57,7 @@ from absl import flags
 from absl import logging as absl_logging
 
 from backend import compile as compiler
+from backend import errors
 
 FLAGS = flags.FLAGS
 PROGRAM = "compile"
@@ -97,7 +98,7 @@ def run(arguments: Sequence[str]) -> int:
             rest = FLAGS([PROGRAM, *arguments])
         except flags.Error as error:
             print(f"error: {error}", file=sys.stderr)
-            return compiler.EXIT_USAGE
+            return errors.EXIT_USAGE
         # As absl's app.run: log records go through absl's handler, at --verbosity.
         absl_logging.use_absl_handler()
         # main returns None, or an exit code should it ever return one.
