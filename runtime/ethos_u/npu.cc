@@ -21,6 +21,10 @@ constexpr uint64_t kLutBytes = 2048;      // the LUT occupies the end of SHRAM..
 constexpr uint64_t kLutSlotBytes = 256;   // ...in slots of 256 bytes
 constexpr uint32_t kLutActivationFirst = 16;
 constexpr uint32_t kLutActivationLast = 23;
+// Work limits of one operation: beyond them a (corrupt) stream is refused
+// rather than computed for hours or allocated into gigabytes.
+constexpr uint64_t kMaxElements = uint64_t{1} << 26;
+constexpr uint64_t kMaxMacs = uint64_t{1} << 33;
 
 enum Rounding : uint32_t { kTfl = 0, kTruncate = 1, kNatural = 2 };
 
@@ -259,6 +263,21 @@ Npu::FeatureMap Npu::Ofm() const {
     return fm;
 }
 
+void Npu::CheckExtent(const FeatureMap& fm, int height, int width, int depth) const {
+    const uint64_t elements = static_cast<uint64_t>(height) * static_cast<uint64_t>(width) *
+                              static_cast<uint64_t>(depth);
+    if (elements > kMaxElements) {
+        Fail(ErrorKind::kUnsupported, std::string(fm.name) + " of " + std::to_string(elements) + " elements");
+    }
+    if (elements == 0) return;
+    // Addresses grow with y, x and c inside a tile: its last element bounds it.
+    const auto last = [&](int y, int x) { Bytes(fm.region, fm.Address(y, x, depth - 1), fm.bytes, fm.name); };
+    last(std::min(height, fm.height0) - 1, std::min(width, fm.width0) - 1);
+    if (width > fm.width0) last(std::min(height, fm.height1) - 1, width - 1);
+    if (height > fm.height0) last(height - 1, std::min(width, fm.width0) - 1);
+    if (width > fm.width0 && height > fm.height1) last(height - 1, width - 1);
+}
+
 int64_t Npu::Read(const FeatureMap& fm, int y, int x, int c) const {
     const uint8_t* p = Bytes(fm.region, fm.Address(y, x, c), static_cast<uint64_t>(fm.bytes), fm.name);
     uint64_t raw = 0;
@@ -395,6 +414,15 @@ struct KernelGeometry {
     uint32_t upscale;  // resampling_mode: NONE, NEAREST, TRANSPOSE
 };
 
+// How far the IFM extends along one axis, in upscaled coordinates: the part
+// the kernel reads less the padding registers, or tile 0 if that is larger
+// (Vela passes an operation's explicit padding even where the IFM has data).
+int InputExtent(int ofm_extent, int stride, int kernel_extent, int pad_before, int pad_after, int tile0,
+                uint32_t upscale) {
+    const int read = (ofm_extent - 1) * stride + kernel_extent - pad_before - pad_after;
+    return std::max({0, read, upscale ? 2 * tile0 : tile0});
+}
+
 }  // namespace
 
 void Npu::Convolution(bool depthwise) {
@@ -422,9 +450,18 @@ void Npu::Convolution(bool depthwise) {
 
     const int H = ofm.height, W = ofm.width, C = ofm.depth;
     const int ifm_c = depthwise ? C : ifm.depth;
+    CheckExtent(ofm, H, W, C);
+    const uint64_t macs = static_cast<uint64_t>(H) * static_cast<uint64_t>(W) * static_cast<uint64_t>(C) *
+                          static_cast<uint64_t>(k.kernel_h) * static_cast<uint64_t>(k.kernel_w) *
+                          static_cast<uint64_t>(depthwise ? 1 : ifm_c);
+    if (macs > kMaxMacs) Fail(ErrorKind::kUnsupported, std::to_string(macs) + " MACs in one operation");
     // The IFM area the kernel reads, in upscaled coordinates, without padding.
-    const int in_h = std::max(0, (H - 1) * k.stride_y + extent_h - k.pad_top - k.pad_bottom);
-    const int in_w = std::max(0, (W - 1) * k.stride_x + extent_w - k.pad_left - k.pad_right);
+    const int in_h = InputExtent(H, k.stride_y, extent_h, k.pad_top, k.pad_bottom, ifm.height0, k.upscale);
+    const int in_w = InputExtent(W, k.stride_x, extent_w, k.pad_left, k.pad_right, ifm.width0, k.upscale);
+    CheckExtent(ifm, k.upscale ? (in_h + 1) / 2 : in_h, k.upscale ? (in_w + 1) / 2 : in_w, ifm_c);
+    if (static_cast<uint64_t>(in_h) * static_cast<uint64_t>(in_w) * static_cast<uint64_t>(ifm_c) > kMaxElements) {
+        Fail(ErrorKind::kUnsupported, "upscaled IFM of more than " + std::to_string(kMaxElements) + " elements");
+    }
     std::vector<int32_t> in(static_cast<size_t>(in_h) * static_cast<size_t>(in_w) * static_cast<size_t>(ifm_c), 0);
     for (int y = 0; y < in_h; ++y) {
         for (int x = 0; x < in_w; ++x) {
@@ -516,9 +553,15 @@ void Npu::Pool(uint32_t mode) {
     }
     const bool reduce_channels = mode == static_cast<uint32_t>(PoolingMode::REDUCE_SUM) && ofm.depth == 1;
     const int H = ofm.height, W = ofm.width, C = ofm.depth;
-    const int in_h = std::max(0, (H - 1) * stride_y + kernel_h - pad_top - pad_bottom);
-    const int in_w = std::max(0, (W - 1) * stride_x + kernel_w - pad_left - pad_right);
+    const int in_h = InputExtent(H, stride_y, kernel_h, pad_top, pad_bottom, ifm.height0, upscale);
+    const int in_w = InputExtent(W, stride_x, kernel_w, pad_left, pad_right, ifm.width0, upscale);
     const int in_c = reduce_channels ? ifm.depth : C;
+    CheckExtent(ofm, H, W, C);
+    CheckExtent(ifm, upscale ? (in_h + 1) / 2 : in_h, upscale ? (in_w + 1) / 2 : in_w, in_c);
+    const uint64_t reads = static_cast<uint64_t>(H) * static_cast<uint64_t>(W) * static_cast<uint64_t>(C) *
+                           static_cast<uint64_t>(kernel_h) * static_cast<uint64_t>(kernel_w) *
+                           static_cast<uint64_t>(reduce_channels ? in_c : 1);
+    if (reads > kMaxMacs) Fail(ErrorKind::kUnsupported, std::to_string(reads) + " reads in one operation");
     const OutputStage out = Output(0);
     for (int oy = 0; oy < H; ++oy) {
         for (int ox = 0; ox < W; ++ox) {
@@ -595,6 +638,9 @@ void Npu::Elementwise(uint32_t mode) {
     const int unscaled_shift = ifm.bytes == 1 ? 19 : 14;
     const OutputStage out = Output(0);
     const int H = ofm.height, W = ofm.width, C = ofm.depth;
+    CheckExtent(ofm, H, W, C);
+    CheckExtent(ifm, H, W, C);
+    if (!unary && !scalar) CheckExtent(ifm2, bh ? 1 : H, bw ? 1 : W, bc ? 1 : C);
     for (int y = 0; y < H; ++y) {
         for (int x = 0; x < W; ++x) {
             for (int c = 0; c < C; ++c) {

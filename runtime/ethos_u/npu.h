@@ -42,6 +42,8 @@ class Npu {
     FeatureMap Ifm2() const;
     FeatureMap Ofm() const;
     OutputStage Output(int channels) const;
+    // Bounds-checks a whole height x width x depth feature map before it is touched.
+    void CheckExtent(const FeatureMap& fm, int height, int width, int depth) const;
     int64_t Read(const FeatureMap& fm, int y, int x, int c) const;
     void Write(const FeatureMap& fm, int y, int x, int c, int64_t value) const;
     uint8_t* Bytes(int region, uint64_t address, uint64_t length, const char* what) const;

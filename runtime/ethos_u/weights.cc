@@ -258,6 +258,13 @@ size_t PaddedWeightCount(const WeightLayout& layout) {
 
 std::vector<int16_t> WeightsToOhwi(const WeightLayout& l, const std::vector<int16_t>& stream) {
     CheckLayout(l);
+    // The traversal visits every weight of the volume at least once: a
+    // shorter stream cannot fill it (checked before allocating the volume).
+    const uint64_t volume = static_cast<uint64_t>(l.ofm_depth) * static_cast<uint64_t>(l.kernel_height) *
+                            static_cast<uint64_t>(l.kernel_width) * static_cast<uint64_t>(l.ifm_depth);
+    if (volume > stream.size()) {
+        Fail("holds " + std::to_string(stream.size()) + " weights, the kernel has " + std::to_string(volume));
+    }
     std::vector<int16_t> ohwi(static_cast<size_t>(l.ofm_depth) * static_cast<size_t>(l.kernel_height) *
                                   static_cast<size_t>(l.kernel_width) * static_cast<size_t>(l.ifm_depth),
                               0);
