@@ -68,7 +68,10 @@ Blob ParseBlob(const uint8_t* data, size_t size) {
         if (std::memchr(header, 0, kNameSize) == nullptr) {
             Fail("block name at byte " + std::to_string(offset) + " is not NUL-terminated");
         }
-        const std::string name(reinterpret_cast<const char*>(header));
+        std::string name(reinterpret_cast<const char*>(header));
+        for (char& c : name) {
+            if (c < 0x20 || c > 0x7e) c = '?';  // error messages stay one printable line
+        }
         const uint32_t block_size = ReadU32(header + kNameSize);
         const uint8_t external = header[kNameSize + 4];
         const size_t padded = (static_cast<size_t>(block_size) + kAlignment - 1) / kAlignment * kAlignment;

@@ -23,8 +23,8 @@ constexpr uint32_t kLutActivationFirst = 16;
 constexpr uint32_t kLutActivationLast = 23;
 // Work limits of one operation: beyond them a (corrupt) stream is refused
 // rather than computed for hours or allocated into gigabytes.
-constexpr uint64_t kMaxElements = uint64_t{1} << 26;
-constexpr uint64_t kMaxMacs = uint64_t{1} << 33;
+constexpr uint64_t kMaxElements = uint64_t{1} << 24;
+constexpr uint64_t kMaxMacs = uint64_t{1} << 30;
 
 enum Rounding : uint32_t { kTfl = 0, kTruncate = 1, kNatural = 2 };
 
@@ -49,7 +49,9 @@ int64_t ScaleValue(int64_t acc, uint32_t scale, uint32_t shift, uint32_t roundin
         if (rounding == kTfl && shift > 31) round += acc >= 0 ? (__int128{1} << 30) : -(__int128{1} << 30);
         result = (product + round) >> shift;
     }
-    const __int128 lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+    // Saturate well inside int64 so that adding a zero point cannot overflow;
+    // any value this large is clamped to the OFM type afterwards anyway.
+    const __int128 hi = __int128{1} << 62, lo = -hi;
     return static_cast<int64_t>(result < lo ? lo : result > hi ? hi : result);
 }
 
@@ -206,7 +208,7 @@ Npu::FeatureMap Npu::Ifm() const {
     fm.stride_c = Payload(Cmd1::NPU_SET_IFM_STRIDE_C);
     const uint32_t p = npu_set_ifm_precision::precision.Get(precision);
     fm.is_signed = (p & 1) != 0;
-    fm.bytes = 1 << ((p >> 2) & 3);
+    fm.bytes = ElementBytes((p >> 2) & 3);
     fm.brick = npu_set_ifm_precision::format.Get(precision) == static_cast<uint32_t>(DataFormat::NHCWB16);
     const uint32_t zp = Param(Cmd0::NPU_SET_IFM_ZERO_POINT);
     fm.zero_point = fm.is_signed ? SignExtend(zp, 16) : zp;
@@ -230,7 +232,7 @@ Npu::FeatureMap Npu::Ifm2() const {
     fm.stride_c = Payload(Cmd1::NPU_SET_IFM2_STRIDE_C);
     const uint32_t p = npu_set_ifm2_precision::precision.Get(precision);
     fm.is_signed = (p & 1) != 0;
-    fm.bytes = 1 << ((p >> 2) & 3);
+    fm.bytes = ElementBytes((p >> 2) & 3);
     fm.brick = npu_set_ifm2_precision::format.Get(precision) == static_cast<uint32_t>(DataFormat::NHCWB16);
     const uint32_t zp = Param(Cmd0::NPU_SET_IFM2_ZERO_POINT);
     fm.zero_point = fm.is_signed ? SignExtend(zp, 16) : zp;
@@ -253,7 +255,7 @@ Npu::FeatureMap Npu::Ofm() const {
     fm.stride_c = Payload(Cmd1::NPU_SET_OFM_STRIDE_C);
     const uint32_t p = npu_set_ofm_precision::precision.Get(precision);
     fm.is_signed = (p & 1) != 0;
-    fm.bytes = 1 << ((p >> 1) & 3);
+    fm.bytes = ElementBytes((p >> 1) & 3);
     fm.brick = npu_set_ofm_precision::format.Get(precision) == static_cast<uint32_t>(DataFormat::NHCWB16);
     const uint32_t zp = Param(Cmd0::NPU_SET_OFM_ZERO_POINT);
     fm.zero_point = fm.is_signed ? SignExtend(zp, 16) : zp;
@@ -276,6 +278,11 @@ void Npu::CheckExtent(const FeatureMap& fm, int height, int width, int depth) co
     if (width > fm.width0) last(std::min(height, fm.height1) - 1, width - 1);
     if (height > fm.height0) last(height - 1, std::min(width, fm.width0) - 1);
     if (width > fm.width0 && height > fm.height1) last(height - 1, width - 1);
+}
+
+int Npu::ElementBytes(uint32_t size_code) const {
+    if (size_code > 2) Fail(ErrorKind::kCommandStream, "precision size code " + std::to_string(size_code));
+    return 1 << size_code;  // 8, 16 or 32 bits
 }
 
 int64_t Npu::Read(const FeatureMap& fm, int y, int x, int c) const {

@@ -42,6 +42,7 @@ class Npu {
     FeatureMap Ifm2() const;
     FeatureMap Ofm() const;
     OutputStage Output(int channels) const;
+    int ElementBytes(uint32_t size_code) const;
     // Bounds-checks a whole height x width x depth feature map before it is touched.
     void CheckExtent(const FeatureMap& fm, int height, int width, int depth) const;
     int64_t Read(const FeatureMap& fm, int y, int x, int c) const;

@@ -15,10 +15,10 @@ from absl.testing import absltest
 
 from tools.ethosu import model, pte, vela_disassembly
 
-_PROGRAM = flags.DEFINE_string("program", None, ".pte compiled for an Ethos-U55.")
-_REPORT = flags.DEFINE_string("report", None, "The compile's report.json.")
-_INTERMEDIATES = flags.DEFINE_string("intermediates", None, "The compile's intermediates directory.")
-_MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.")
+_PROGRAM = flags.DEFINE_string("program", None, ".pte compiled for an Ethos-U55.", required=True)
+_REPORT = flags.DEFINE_string("report", None, "The compile's report.json.", required=True)
+_INTERMEDIATES = flags.DEFINE_string("intermediates", None, "The compile's intermediates directory.", required=True)
+_MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.", required=True)
 
 
 def _tosa_graphs(intermediates: pathlib.Path) -> list[pathlib.Path]:
@@ -41,14 +41,14 @@ class DisassemblyTest(absltest.TestCase):
         self.flags = vela_disassembly.vela_flags(json.loads(pathlib.Path(_REPORT.value).read_text()))
 
     def test_every_command_matches_vela(self) -> None:
-        self.assertNotEmpty(self.blobs, "no Ethos-U delegate in the program")
-        self.assertLen(self.graphs, len(self.blobs), "one TOSA graph per delegated partition")
+        self.assertGreater(len(self.blobs), 0, "no Ethos-U delegate in the program")
+        self.assertEqual(len(self.graphs), len(self.blobs), "one TOSA graph per delegated partition")
         for index, (blob_bytes, graph) in enumerate(zip(self.blobs, self.graphs, strict=True)):
             blob = self.model.parse_blob(blob_bytes)
             ours = self.model.disassemble(blob.cmd_data)
             vela = vela_disassembly.run_vela(graph, self.flags)
             commands = vela_disassembly.command_lines(vela)
-            self.assertNotEmpty(commands, f"partition {index}: Vela printed no commands")
+            self.assertGreater(len(commands), 0, f"partition {index}: Vela printed no commands")
             self.assertEqual(vela_disassembly.compare(ours, vela), [], f"partition {index}")
 
     def test_a_changed_word_is_found(self) -> None:
@@ -59,7 +59,7 @@ class DisassemblyTest(absltest.TestCase):
         changed = blob.cmd_data[:-4] + struct.pack("<I", last ^ 0x10000)
         vela = vela_disassembly.run_vela(self.graphs[0], self.flags)
         problems = vela_disassembly.compare(self.model.disassemble(changed), vela)
-        self.assertLen(problems, 1)
+        self.assertEqual(len(problems), 1)
         self.assertIn("NPU_OP_STOP", problems[0])
 
 

@@ -19,11 +19,13 @@ from absl.testing import absltest
 from backend.compile import run_tosa
 from tools.ethosu import model, pte
 
-_PROGRAM = flags.DEFINE_string("pte", None, ".pte compiled for an Ethos-U55.")
-_INTERMEDIATES = flags.DEFINE_string("compile_intermediates", None, "The compile's intermediates directory.")
-_MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.")
+_PROGRAM = flags.DEFINE_string("pte", None, ".pte compiled for an Ethos-U55.", required=True)
+_INTERMEDIATES = flags.DEFINE_string(
+    "compile_intermediates", None, "The compile's intermediates directory.", required=True
+)
+_MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.", required=True)
 _EXPECTED_MAX_STEPS = flags.DEFINE_integer(
-    "expected_max_steps", None, "Recorded largest difference in quantization steps (0: bit-exact)."
+    "expected_max_steps", None, "Recorded largest difference in quantization steps (0: bit-exact).", required=True
 )
 
 
@@ -57,7 +59,7 @@ class NpuTest(absltest.TestCase):
         blobs = pte.delegate_blobs(pathlib.Path(_PROGRAM.value).read_bytes())
         numerics = pathlib.Path(_INTERMEDIATES.value) / "numerics"
         calls = json.loads((numerics / "numerics.json").read_text())["delegate_calls"]
-        self.assertNotEmpty(calls, "the compile recorded no delegate call")
+        self.assertGreater(len(calls), 0, "the compile recorded no delegate call")
         worst = 0
         for number, call in enumerate(calls):
             inputs = [np.load(numerics / f"call{number}_input{i}.npy") for i in range(call["inputs"])]

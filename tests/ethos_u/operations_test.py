@@ -12,6 +12,7 @@ NHCWB16), tiles and accelerator configurations are swept with a fixed seed.
 
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,12 +23,16 @@ from ethosu.vela import api, numeric_util, scaling
 
 from tools.ethosu import model
 
-_MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.")
+_MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.", required=True)
 
 IntArray = npt.NDArray[np.int64]
 ACCELERATORS = (api.NpuAccelerator.Ethos_U55_32, api.NpuAccelerator.Ethos_U55_128, api.NpuAccelerator.Ethos_U55_256)
-DTYPES = {api.NpuDataType.INT8: np.int8, api.NpuDataType.UINT8: np.uint8, api.NpuDataType.INT16: np.int16,
-          api.NpuDataType.INT32: np.int32}
+DTYPES: dict[api.NpuDataType, type[np.integer[Any]]] = {
+    api.NpuDataType.INT8: np.int8,
+    api.NpuDataType.UINT8: np.uint8,
+    api.NpuDataType.INT16: np.int16,
+    api.NpuDataType.INT32: np.int32,
+}
 OFM_ADDRESS = 1 << 16
 IFM2_ADDRESS = 1 << 15
 SCRATCH_SIZE = 1 << 17
@@ -47,8 +52,10 @@ def scale_round(acc: int, scale: int, shift: int, rounding: api.NpuRoundingMode)
 
 
 def dtype_range(data_type: api.NpuDataType) -> tuple[int, int]:
-    info = np.iinfo(DTYPES[data_type])
-    return int(info.min), int(info.max)
+    bits = np.dtype(DTYPES[data_type]).itemsize * 8
+    if data_type == api.NpuDataType.UINT8:
+        return 0, 255
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
 def fm_bytes(values: IntArray, data_type: api.NpuDataType, layout: api.NpuLayout) -> bytes:
@@ -156,7 +163,9 @@ class OperationsTest(absltest.TestCase):
                     padding: tuple[int, int, int, int], depthwise: bool, layouts: tuple[api.NpuLayout, api.NpuLayout],
                     ifm_type: api.NpuDataType, rounding: api.NpuRoundingMode,
                     traversal: api.NpuBlockTraversal) -> None:
-        name = (f"{'depthwise' if depthwise else 'conv'} {accelerator.name} ifm={ifm_shape} ofm_c={ifm_shape[2] if depthwise else ofm_depth} "
+        if depthwise:
+            ofm_depth = ifm_shape[2]
+        name = (f"{'depthwise' if depthwise else 'conv'} {accelerator.name} ifm={ifm_shape} ofm_c={ofm_depth} "
                 f"k={kernel} s={stride} d={dilation} pad={padding} {layouts[0].name}->{layouts[1].name} "
                 f"{ifm_type.name} {rounding.name} {traversal.name}")
         kh, kw = kernel
@@ -165,8 +174,6 @@ class OperationsTest(absltest.TestCase):
         h, w, c = ifm_shape
         oh = (h + top + bottom - dy * (kh - 1) - 1) // sy + 1
         ow = (w + left + right - dx * (kw - 1) - 1) // sx + 1
-        if depthwise:
-            ofm_depth = c
         ofm_type = api.NpuDataType.INT8
         ifm_zp = int(self.rng.integers(-20, 20)) if ifm_type != api.NpuDataType.INT16 else 0
         ofm_zp = int(self.rng.integers(-20, 20))

@@ -4,12 +4,13 @@ Vela prints the register command stream it generated with
 --verbose-register-command-stream. ExecuTorch runs Vela on the TOSA graph of
 each delegated partition with the compile spec's flags; re-running Vela on the
 same TOSA bytes with the same flags plus that option gives the disassembly of
-the exact stream inside the .pte (Vela is deterministic).
+the exact stream inside the .pte (Vela is deterministic). Vela runs from this
+interpreter with a fixed argv and no shell.
 """
 
 import pathlib
 import re
-import subprocess  # nosec B404: runs the pinned Vela from this interpreter, no shell
+import subprocess  # nosec B404
 import sys
 import tempfile
 from typing import Any
@@ -38,7 +39,7 @@ def vela_flags(report: dict[str, Any]) -> list[str]:
 def run_vela(tosa: pathlib.Path, flags: list[str]) -> str:
     """Vela's console output for the TOSA graph with --verbose-register-command-stream."""
     with tempfile.TemporaryDirectory() as output:
-        result = subprocess.run(  # nosec B603: fixed argv, no shell
+        result = subprocess.run(  # nosec B603
             [sys.executable, "-m", "ethosu.vela", *flags, f"--output-dir={output}",
              "--verbose-register-command-stream", str(tosa)],
             capture_output=True,
