@@ -505,6 +505,14 @@ void Npu::Convolution(bool depthwise) {
     }
     const std::vector<int32_t> w(weights.begin(), weights.end());
     const OutputStage out = Output(C);
+    // 8-bit IFMs: (ifm - zero point) fits 16 bits and weights are 9-bit, so a
+    // tap's dot product over up to 2^13 channels fits int32 and vectorises.
+    const bool narrow = ifm.bytes == 1 && ifm_c <= (1 << 13);
+    std::vector<int16_t> in16, w16;
+    if (narrow) {
+        in16.assign(in.begin(), in.end());
+        w16.assign(weights.begin(), weights.end());
+    }
 
     std::vector<int64_t> acc(static_cast<size_t>(C));
     const size_t kernel_stride = static_cast<size_t>(k.kernel_h) * static_cast<size_t>(k.kernel_w);
@@ -525,6 +533,13 @@ void Npu::Convolution(bool depthwise) {
                         if (depthwise) {
                             acc[static_cast<size_t>(oc)] += static_cast<int64_t>(pixel[oc]) *
                                                             w[static_cast<size_t>(oc) * kernel_stride + tap];
+                        } else if (narrow) {
+                            const size_t base = (static_cast<size_t>(oc) * kernel_stride + tap) * static_cast<size_t>(ifm_c);
+                            const int16_t* kernel = &w16[base];
+                            const int16_t* pixel16 = &in16[static_cast<size_t>(pixel - in.data())];
+                            int32_t sum = 0;
+                            for (int ic = 0; ic < ifm_c; ++ic) sum += static_cast<int32_t>(pixel16[ic]) * kernel[ic];
+                            acc[static_cast<size_t>(oc)] += sum;
                         } else {
                             const int32_t* kernel =
                                 &w[(static_cast<size_t>(oc) * kernel_stride + tap) * static_cast<size_t>(ifm_c)];

@@ -22,15 +22,20 @@ class BitReader {
   public:
     BitReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
 
+    // The next `bits` (0..32) bits, least significant first, a byte at a time.
     uint32_t Get(int bits) {
-        uint32_t value = 0;
-        for (int i = 0; i < bits; ++i) {
+        uint64_t value = 0;
+        int done = 0;
+        while (done < bits) {
             const size_t byte = position_ >> 3;
             if (byte >= size_) Fail("ends early at byte " + std::to_string(size_));
-            value |= static_cast<uint32_t>((data_[byte] >> (position_ & 7)) & 1) << i;
-            ++position_;
+            const int offset = static_cast<int>(position_ & 7);
+            const int take = std::min(8 - offset, bits - done);
+            value |= static_cast<uint64_t>((data_[byte] >> offset) & ((1u << take) - 1)) << done;
+            done += take;
+            position_ += static_cast<size_t>(take);
         }
-        return value;
+        return static_cast<uint32_t>(value);
     }
 
     void AlignToByte() { position_ = (position_ + 7) & ~size_t{7}; }

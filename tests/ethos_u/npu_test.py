@@ -12,12 +12,12 @@ import json
 import pathlib
 
 import numpy as np
-import numpy.typing as npt
 from absl import flags
 from absl.testing import absltest
 
 from backend.compile import run_tosa
 from tools.ethosu import model, pte
+from tools.ethosu.partition import max_steps, run_partition
 
 _PROGRAM = flags.DEFINE_string("pte", None, ".pte compiled for an Ethos-U55.", required=True)
 _INTERMEDIATES = flags.DEFINE_string(
@@ -27,30 +27,6 @@ _MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so
 _EXPECTED_MAX_STEPS = flags.DEFINE_integer(
     "expected_max_steps", None, "Recorded largest difference in quantization steps (0: bit-exact).", required=True
 )
-
-
-def run_partition(lib: model.EthosUModel, blob_bytes: bytes, inputs: list[npt.NDArray[np.generic]],
-                  outputs_like: list[npt.NDArray[np.generic]]) -> list[npt.NDArray[np.generic]]:
-    """One delegate call on the model, with memory set up as ExecuTorch's Ethos-U backend does."""
-    blob = lib.parse_blob(blob_bytes)
-    if len(blob.inputs) != len(inputs) or len(blob.outputs) != len(outputs_like):
-        raise AssertionError(f"blob has {len(blob.inputs)} inputs/{len(blob.outputs)} outputs, the call "
-                             f"{len(inputs)}/{len(outputs_like)}")
-    scratch = np.zeros(blob.scratch_size, dtype=np.uint8)
-    for index, (info, array) in enumerate(zip(blob.inputs, inputs, strict=True)):
-        data = np.ascontiguousarray(array).tobytes()
-        if info.region != 1 or len(data) != info.size:
-            raise AssertionError(f"input {index}: {len(data)} bytes for {info}")
-        scratch[info.offset:info.offset + len(data)] = np.frombuffer(data, dtype=np.uint8)
-    weights = np.frombuffer(blob.weight_data or b"\0", dtype=np.uint8).copy()
-    lib.execute(blob.cmd_data, [weights, scratch, np.zeros(0, dtype=np.uint8)])
-    results = []
-    for index, (info, like) in enumerate(zip(blob.outputs, outputs_like, strict=True)):
-        if info.region != 1 or info.size != like.nbytes:
-            raise AssertionError(f"output {index}: {like.nbytes} bytes expected, blob says {info}")
-        data = scratch[info.offset:info.offset + info.size].tobytes()
-        results.append(np.frombuffer(data, dtype=like.dtype).reshape(like.shape))
-    return results
 
 
 class NpuTest(absltest.TestCase):
@@ -67,7 +43,7 @@ class NpuTest(absltest.TestCase):
             reference = run_tosa(graph, inputs, call["tosa"])
             ours = run_partition(lib, blobs[call["partition"]], inputs, reference)
             for index, (got, want) in enumerate(zip(ours, reference, strict=True)):
-                steps = int(np.abs(got.astype(np.int64) - want.astype(np.int64)).max(initial=0))
+                steps = max_steps(got, want)
                 print(f"call {number} (partition {call['partition']}) output {index}: "
                       f"{'bit-exact' if steps == 0 else f'max {steps} steps'}")
                 worst = max(worst, steps)
