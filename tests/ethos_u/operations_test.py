@@ -162,12 +162,12 @@ class OperationsTest(absltest.TestCase):
                     kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
                     padding: tuple[int, int, int, int], depthwise: bool, layouts: tuple[api.NpuLayout, api.NpuLayout],
                     ifm_type: api.NpuDataType, rounding: api.NpuRoundingMode,
-                    traversal: api.NpuBlockTraversal) -> None:
+                    traversal: api.NpuBlockTraversal, activation: tuple[float, float] | None = None) -> None:
         if depthwise:
             ofm_depth = ifm_shape[2]
         name = (f"{'depthwise' if depthwise else 'conv'} {accelerator.name} ifm={ifm_shape} ofm_c={ofm_depth} "
                 f"k={kernel} s={stride} d={dilation} pad={padding} {layouts[0].name}->{layouts[1].name} "
-                f"{ifm_type.name} {rounding.name} {traversal.name}")
+                f"{ifm_type.name} {rounding.name} {traversal.name} activation={activation}")
         kh, kw = kernel
         (sy, sx), (dy, dx) = stride, dilation
         top, left, bottom, right = padding
@@ -189,6 +189,13 @@ class OperationsTest(absltest.TestCase):
         op.kernel = api.NpuKernel(kw, kh, sx, sy, dx, dy)
         op.padding = api.NpuPadding(top=top, left=left, bottom=bottom, right=right)
         op.rounding_mode = rounding
+        clamp = None
+        if activation is not None:
+            # A fused activation's range, quantized as Vela does (OFM scale 1).
+            op.activation = api.NpuActivation(api.NpuActivationOp.NONE_OR_RELU)
+            op.activation.min, op.activation.max = activation
+            clamp = (int(numeric_util.quantise_float32(activation[0], 1.0, ofm_zp)),
+                     int(numeric_util.quantise_float32(activation[1], 1.0, ofm_zp)))
         if not depthwise:
             assert isinstance(op, api.NpuConv2DOperation)
             op.block_traversal = traversal
@@ -212,7 +219,7 @@ class OperationsTest(absltest.TestCase):
                 acc[y, x] = np.einsum("hwc,chw->c", window, weights[:, :, :, 0])
             else:
                 acc[y, x] = np.einsum("hwi,ohwi->o", window, weights)
-        want = self.output_stage(acc, scales, bias, ofm_zp, rounding, ofm_type)
+        want = self.output_stage(acc, scales, bias, ofm_zp, rounding, ofm_type, clamp)
         got = fm_from_bytes(out, (oh, ow, ofm_depth), ofm_type, layouts[1])
         self.check(name, got, want)
 
@@ -238,6 +245,11 @@ class OperationsTest(absltest.TestCase):
         for acc_, ifm, ofm_c, k, s, d, pad, layouts, ifm_type, rounding, traversal in cases:
             self.convolution(acc_, ifm, ofm_c, k, s, d, pad, False, layouts, api.NpuDataType[ifm_type],
                              api.NpuRoundingMode[rounding], traversals[traversal])
+        # Fused activations clamp in the OFM's quantized domain.
+        for activation in ((0.0, 6.0), (-5.0, 40.0)):
+            self.convolution(ACCELERATORS[1], (5, 5, 8), 9, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), False,
+                             (nhwc, nhwc), api.NpuDataType.INT8, api.NpuRoundingMode.TFL,
+                             api.NpuBlockTraversal.DEPTH_FIRST, activation)
 
     def test_depthwise(self) -> None:
         nhwc, brick = api.NpuLayout.NHWC, api.NpuLayout.NHCWB16
