@@ -1,0 +1,150 @@
+#include "runtime/ethos_u/command_stream.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "runtime/ethos_u/error.h"
+
+namespace ethos_u {
+namespace {
+
+constexpr uint32_t kCop1 = 0x31504f43;  // "COP1"
+constexpr uint32_t kOpcodeMask = 0x3ff;
+constexpr unsigned kPayloadShift = 14;  // command_with_payload_t.payload_size
+constexpr uint32_t kCmd0ZeroMask = 0xfc00;  // command_no_payload_t.must_be_zero0
+constexpr uint32_t kCmd1ZeroMask = 0x3c00;  // command_with_payload_t.must_be_zero
+
+// Driver action tags (Vela's driver_actions.DACommands), low byte of a word.
+enum DriverAction : uint32_t {
+    kConfig = 0x01,
+    kCmdStream = 0x02,
+    kReadApb = 0x03,
+    kDumpShram = 0x04,
+    kNop = 0x05,
+};
+
+[[noreturn]] void Fail(const std::string& message) {
+    throw Error(ErrorKind::kCommandStream, "command stream: " + message);
+}
+
+std::string Hex(uint32_t value) {
+    char text[16];
+    std::snprintf(text, sizeof(text), "0x%" PRIx32, value);
+    return text;
+}
+
+const regs::CommandInfo* Lookup(uint32_t code, bool payload) {
+    if (payload) {
+        for (const auto& info : regs::kCmd1Commands) {
+            if (info.code == code) return &info;
+        }
+    } else {
+        for (const auto& info : regs::kCmd0Commands) {
+            if (info.code == code) return &info;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+std::vector<Command> DecodeCommands(const uint32_t* words, size_t count) {
+    std::vector<Command> commands;
+    size_t i = 0;
+    while (i < count) {
+        const uint32_t word = words[i];
+        const uint32_t payload_size = (word >> kPayloadShift) & 3;
+        const size_t index = commands.size();
+        const std::string where = "command " + std::to_string(index) + " at offset " + Hex(static_cast<uint32_t>(4 * i));
+        if (payload_size > 1) {
+            Fail(where + ": word " + Hex(word) + " declares a " + std::to_string(payload_size) +
+                 "-word payload; the Ethos-U55 has 1");
+        }
+        const bool payload = payload_size == 1;
+        if ((word & (payload ? kCmd1ZeroMask : kCmd0ZeroMask)) != 0) {
+            Fail(where + ": word " + Hex(word) + " has must-be-zero bits set");
+        }
+        const regs::CommandInfo* info = Lookup(word & kOpcodeMask, payload);
+        if (info == nullptr) {
+            Fail(where + ": unknown " + (payload ? "cmd1" : "cmd0") + " opcode " + Hex(word & kOpcodeMask));
+        }
+        if (payload && i + 1 >= count) Fail(where + ": truncated, " + info->name + " has no payload word");
+        commands.push_back(Command{index, static_cast<uint32_t>(4 * i), word, payload ? words[i + 1] : 0, info});
+        i += payload ? 2 : 1;
+    }
+    return commands;
+}
+
+CommandStream DecodeDriverPayload(const uint8_t* data, size_t size) {
+    if (data == nullptr || size % 4 != 0) Fail("size " + std::to_string(size) + " is not a whole number of words");
+    std::vector<uint32_t> words(size / 4);
+    for (size_t i = 0; i < words.size(); ++i) {
+        const uint8_t* p = data + 4 * i;
+        words[i] = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+                   (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+    }
+    if (words.empty() || words[0] != kCop1) Fail("does not start with COP1");
+    CommandStream stream;
+    bool have_stream = false;
+    size_t i = 1;
+    while (i < words.size()) {
+        const uint32_t tag = words[i];
+        switch (tag & 0xff) {
+            case kConfig:
+                if (i + 2 >= words.size()) Fail("truncated config action at word " + std::to_string(i));
+                stream.config_word = words[i + 1];
+                stream.id_word = words[i + 2];
+                i += 3;
+                break;
+            case kNop:
+            case kReadApb:
+            case kDumpShram:
+                ++i;
+                break;
+            case kCmdStream: {
+                if (have_stream) Fail("second command stream at word " + std::to_string(i));
+                const size_t length = ((tag >> 8) & 0xff) << 16 | (tag >> 16);
+                if (length > words.size() - i - 1) {
+                    Fail("truncated: declares " + std::to_string(length) + " words at word " + std::to_string(i + 1) +
+                         ", " + std::to_string(words.size() - i - 1) + " present");
+                }
+                stream.commands = DecodeCommands(words.data() + i + 1, length);
+                have_stream = true;
+                i += 1 + length;
+                break;
+            }
+            default:
+                Fail("unknown driver action " + Hex(tag) + " at word " + std::to_string(i));
+        }
+    }
+    if (!have_stream) Fail("no command stream action");
+    return stream;
+}
+
+std::string Disassemble(const std::vector<Command>& commands) {
+    std::string text;
+    char line[256];
+    for (const Command& command : commands) {
+        const uint32_t low = command.word & 0xffff;
+        if (command.has_payload()) {
+            std::snprintf(line, sizeof(line), "0x%06" PRIx32 ": %08" PRIx32 " %04" PRIx32 " %04" PRIx32 " - %-30s %5" PRIu32,
+                          command.offset, command.payload, command.param(), low, command.info->name, command.param());
+        } else {
+            std::snprintf(line, sizeof(line), "0x%06" PRIx32 ": %8s %04" PRIx32 " %04" PRIx32 " - %-30s %5" PRIu32,
+                          command.offset, "", command.param(), low, command.info->name, command.param());
+        }
+        text += line;
+        for (size_t f = 0; f < command.info->field_count; ++f) {
+            const regs::NamedField& field = command.info->fields[f];
+            if (std::strncmp(field.name, "reserved", 8) == 0) continue;
+            const uint32_t value = regs::BitField{field.offset, field.width}.Get(command.bits());
+            std::snprintf(line, sizeof(line), ", %s = %" PRIu32, field.name, value);
+            text += line;
+        }
+        text += '\n';
+    }
+    return text;
+}
+
+}  // namespace ethos_u

@@ -1,0 +1,49 @@
+// The Ethos-U55 driver payload (Vela's driver_actions.py: "COP1", a Config
+// action with the config and ID words, NOP padding, CmdStream actions) and the
+// register commands inside it (cmd0: one word, 10-bit opcode, 16-bit
+// parameter; cmd1: bit 14 set, one 32-bit payload word follows).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/ethos_u/ethos_u55_regs.h"
+
+namespace ethos_u {
+
+struct Command {
+    size_t index;        // position in the command stream, 0-based
+    uint32_t offset;     // byte offset from the start of the command stream
+    uint32_t word;       // first word
+    uint32_t payload;    // second word (cmd1 only)
+    const regs::CommandInfo* info;
+
+    uint32_t code() const { return info->code; }
+    bool has_payload() const { return info->has_payload; }
+    uint32_t param() const { return word >> 16; }
+    // Both words as one 64-bit value: the register table's bit offsets index it.
+    uint64_t bits() const { return word | (static_cast<uint64_t>(payload) << 32); }
+    uint32_t Field(const regs::BitField& field) const { return field.Get(bits()); }
+};
+
+struct CommandStream {
+    uint32_t config_word = 0;
+    uint32_t id_word = 0;
+    std::vector<Command> commands;
+};
+
+// Decodes a driver payload. Throws Error(kCommandStream) for a bad header, a
+// truncated stream or an unknown opcode, naming the command index and offset.
+CommandStream DecodeDriverPayload(const uint8_t* data, size_t size);
+
+// Decodes bare register commands (no driver header), as Vela's API emits them.
+std::vector<Command> DecodeCommands(const uint32_t* words, size_t count);
+
+// One line per command in the layout of Vela's --verbose-register-command-stream
+// ("0x000000: 3d272679 000b 4025 - NPU_SET_OPA_SCALE   11, shift = 11, ...")
+// with the fields of the register table generated from ethos_u55_regs.py.
+std::string Disassemble(const std::vector<Command>& commands);
+
+}  // namespace ethos_u

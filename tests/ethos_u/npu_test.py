@@ -1,0 +1,55 @@
+"""A compiled U55 program's delegated partitions on the functional model against the TOSA reference model.
+
+For every delegate call the compile recorded (intermediates/numerics: the int8
+tensors the call received), the partition's Ethos-U blob taken from the .pte's
+own bytes runs on the model, and the same TOSA graph Vela compiled runs on the
+TOSA reference model with the same inputs. The largest difference, in
+quantization steps (integer units of the output), must equal the recorded
+expectation: 0 is bit-exact, and any change in either direction shows.
+"""
+
+import json
+import pathlib
+
+import numpy as np
+from absl import flags
+from absl.testing import absltest
+
+from backend.compile import run_tosa
+from tools.ethosu import model, pte
+from tools.ethosu.partition import max_steps, run_partition
+
+_PROGRAM = flags.DEFINE_string("pte", None, ".pte compiled for an Ethos-U55.", required=True)
+_INTERMEDIATES = flags.DEFINE_string(
+    "compile_intermediates", None, "The compile's intermediates directory.", required=True
+)
+_MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.", required=True)
+_EXPECTED_MAX_STEPS = flags.DEFINE_integer(
+    "expected_max_steps", None, "Recorded largest difference in quantization steps (0: bit-exact).", required=True
+)
+
+
+class NpuTest(absltest.TestCase):
+    def test_partitions_match_tosa_reference(self) -> None:
+        lib = model.EthosUModel(_MODEL_LIBRARY.value)
+        blobs = pte.delegate_blobs(pathlib.Path(_PROGRAM.value).read_bytes())
+        numerics = pathlib.Path(_INTERMEDIATES.value) / "numerics"
+        calls = json.loads((numerics / "numerics.json").read_text())["delegate_calls"]
+        self.assertGreater(len(calls), 0, "the compile recorded no delegate call")
+        worst = 0
+        for number, call in enumerate(calls):
+            inputs = [np.load(numerics / f"call{number}_input{i}.npy") for i in range(call["inputs"])]
+            graph = (pathlib.Path(_INTERMEDIATES.value) / call["tosa"]).read_bytes()
+            reference = run_tosa(graph, inputs, call["tosa"])
+            ours = run_partition(lib, blobs[call["partition"]], inputs, reference)
+            for index, (got, want) in enumerate(zip(ours, reference, strict=True)):
+                steps = max_steps(got, want)
+                print(f"call {number} (partition {call['partition']}) output {index}: "
+                      f"{'bit-exact' if steps == 0 else f'max {steps} steps'}")
+                worst = max(worst, steps)
+        self.assertEqual(worst, _EXPECTED_MAX_STEPS.value,
+                         "largest difference from the TOSA reference model, in quantization steps")
+
+
+if __name__ == "__main__":
+    absltest.main()

@@ -1,0 +1,96 @@
+"""Vela's own disassembly of a compiled program, and its comparison with the model's.
+
+Vela prints the register command stream it generated with
+--verbose-register-command-stream. ExecuTorch runs Vela on the TOSA graph of
+each delegated partition with the compile spec's flags; re-running Vela on the
+same TOSA bytes with the same flags plus that option gives the disassembly of
+the exact stream inside the .pte (Vela is deterministic). Vela runs from this
+interpreter with a fixed argv and no shell.
+"""
+
+import pathlib
+import re
+import subprocess  # nosec B404
+import sys
+import tempfile
+from typing import Any
+
+# "0x000000: 3d272679 000b 4025 - NPU_SET_OPA_SCALE   11, shift = 11, scale = 1025975929"
+_LINE = re.compile(r"^(0x[0-9a-f]{6}: (?:[0-9a-f]{8}| {8}) [0-9a-f]{4} [0-9a-f]{4} - \S+\s+\d+)(.*)$")
+_FIELD = re.compile(r"^\s*(\w+) = (\S+)$")
+
+
+def vela_flags(report: dict[str, Any]) -> list[str]:
+    """The Vela command-line flags ExecuTorch used for a program, from its compile report."""
+    from executorch.backends.arm.ethosu import EthosUCompileSpec
+
+    if report.get("direct_drive"):
+        raise ValueError("direct-drive programs (COP2) are not Ethos-U55 programs")
+    vela = report["vela"]
+    spec = EthosUCompileSpec(
+        report["target"],
+        system_config=vela["system_config"],
+        memory_mode=vela["memory_mode"],
+        config_ini=vela["vela_config"],
+    )
+    return list(spec.compiler_flags)
+
+
+def run_vela(tosa: pathlib.Path, flags: list[str]) -> str:
+    """Vela's console output for the TOSA graph with --verbose-register-command-stream."""
+    with tempfile.TemporaryDirectory() as output:
+        result = subprocess.run(  # nosec B603
+            [sys.executable, "-m", "ethosu.vela", *flags, f"--output-dir={output}",
+             "--verbose-register-command-stream", str(tosa)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"vela failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
+    return result.stdout
+
+
+def command_lines(text: str) -> list[tuple[str, dict[str, str]]]:
+    """(the columns up to the parameter, {field: value}) for each command line of a disassembly."""
+    commands = []
+    for line in text.splitlines():
+        match = _LINE.match(line)
+        if match is None:
+            continue
+        fields = {}
+        for item in match.group(2).split(",")[1:]:
+            field = _FIELD.match(item)
+            if field is not None:
+                fields[field.group(1)] = field.group(2)
+        commands.append((match.group(1), fields))
+    return commands
+
+
+def _number(text: str) -> int | None:
+    try:
+        return int(text, 0)
+    except ValueError:
+        return None  # an enum name: Vela's C++ core names values with its own tables
+
+
+def compare(ours: str, vela: str) -> list[str]:
+    """Differences between the model's disassembly and Vela's, one line each (empty: equal).
+
+    Every command must agree in offset, both words, opcode name and parameter,
+    which fixes every bit of the stream; fields both sides name alike (Vela's
+    C++ core names some differently) must agree in value.
+    """
+    mine, theirs = command_lines(ours), command_lines(vela)
+    problems = []
+    if len(mine) != len(theirs):
+        problems.append(f"{len(mine)} commands decoded, Vela printed {len(theirs)}")
+    for index, ((my_columns, my_fields), (their_columns, their_fields)) in enumerate(zip(mine, theirs, strict=False)):
+        if my_columns.split() != their_columns.split():
+            problems.append(f"command {index}: model '{my_columns}' != Vela '{their_columns}'")
+            continue
+        for name, value in their_fields.items():
+            expected = _number(value)
+            if name in my_fields and expected is not None and int(my_fields[name]) != expected:
+                problems.append(f"command {index} field {name}: model {my_fields[name]} != Vela {value}")
+    return problems
