@@ -15,7 +15,7 @@ import numpy as np
 from absl import flags
 from absl.testing import absltest
 
-from backend.compile import run_tosa
+from backend.evaluate import run_tosa
 from tools.ethosu import model, pte
 from tools.ethosu.partition import max_steps, run_partition
 

@@ -35,7 +35,7 @@ _MODEL_LIBRARY = flags.DEFINE_string(
 
 def main(argv: list[str]) -> None:
     del argv
-    from backend.compile import run_tosa
+    from backend.evaluate import run_tosa
 
     intermediates = pathlib.Path(_INTERMEDIATES.value)
     numerics = intermediates / "numerics" / "numerics.json"
