@@ -103,6 +103,15 @@ INT16_SUITES = [
 # each with the reason (the property of the operator or model that the
 # derivation leaves out), never a measured number alone. entry: numerics flags.
 NUMERICS_EXCEPTIONS = {
+    # TOSA's int16 LayerNorm takes 1/sqrt(variance) from an interpolated
+    # 16-bit table, whose error is relative to the value: normalized outputs
+    # far from zero land a few int16 steps off the quantized model's float
+    # rsqrt, on many elements. 8 int16 steps are 1/32 of an int8 step, still
+    # 64 times tighter than the int8 bound.
+    "layer_norm_int16": {
+        "lowering_beyond_one_step_fraction": 0.25,
+        "lowering_max_steps": 8,
+    },
 }
 
 def numerics_args(entry):
