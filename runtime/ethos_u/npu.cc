@@ -111,8 +111,9 @@ struct Npu::OutputStage {
     int64_t zero_point;
     int64_t act_min, act_max;
     int64_t type_min, type_max;
-    const uint8_t* lut;  // 256 entries, or null
+    const uint8_t* lut;  // null, or 256 bytes (8-bit OFM) or 512 32-bit <base, slope> entries (16-bit)
     bool lut_signed;
+    bool lut_interpolated;
 };
 
 Npu::Npu(std::vector<Region> regions) : regions_(std::move(regions)) {}
@@ -333,10 +334,17 @@ Npu::OutputStage Npu::Output(int channels) const {
         out.act_min = out.type_min, out.act_max = out.type_max;
     }
     if (function >= kLutActivationFirst && function <= kLutActivationLast) {
-        if (out.type_max - out.type_min != 255) {
+        out.lut_interpolated = out.type_min == -32768 && out.type_max == 32767;
+        if (out.type_max - out.type_min != 255 && !out.lut_interpolated) {
             Fail(ErrorKind::kUnsupported, "LUT activation on a " + std::to_string(8 * ofm.bytes) + "-bit OFM");
         }
-        const uint64_t at = shram_.size() - kLutBytes + (function - kLutActivationFirst) * kLutSlotBytes;
+        const uint64_t slot = function - kLutActivationFirst;
+        const uint64_t at = shram_.size() - kLutBytes + slot * kLutSlotBytes;
+        if (shram_.size() < kLutBytes || at + (out.lut_interpolated ? kLutBytes : kLutSlotBytes) > shram_.size()) {
+            Fail(ErrorKind::kCommandStream, "LUT slot " + std::to_string(slot) + " of a " +
+                                                std::to_string(8 * ofm.bytes) + "-bit table runs past SHRAM (" +
+                                                std::to_string(shram_.size()) + " bytes)");
+        }
         out.lut = shram_.data() + at;
         out.lut_signed = out.type_min < 0;
     } else if (function != static_cast<uint32_t>(Activation::NONE)) {
@@ -377,7 +385,16 @@ int64_t Npu::Activate(const OutputStage& out, int channel, int64_t accumulator) 
         v = ScaleValue(accumulator + out.bias[i], out.scale[i], out.shift[i], out.rounding);
     }
     v = Clamp(v + out.zero_point, out.type_min, out.type_max);
-    if (out.lut != nullptr) {
+    if (out.lut != nullptr && out.lut_interpolated) {
+        // 16-bit: entry (v + 32768) >> 7 holds a 16-bit base and, above it, the
+        // slope to the next entry; the low 7 bits interpolate, rounded (as
+        // TFLite's int16 table lookup that Vela's tables follow).
+        const uint32_t position = static_cast<uint32_t>(v + 32768);
+        const uint8_t* e = out.lut + 4 * (position >> 7);
+        const int64_t base = static_cast<int16_t>(static_cast<uint16_t>(e[0] | (e[1] << 8)));
+        const int64_t slope = static_cast<int16_t>(static_cast<uint16_t>(e[2] | (e[3] << 8)));
+        v = Clamp(base + ((slope * static_cast<int64_t>(position & 0x7f) + 64) >> 7), out.type_min, out.type_max);
+    } else if (out.lut != nullptr) {
         const uint8_t entry = out.lut[static_cast<size_t>(v - out.type_min)];
         v = out.lut_signed ? static_cast<int8_t>(entry) : entry;
     }
