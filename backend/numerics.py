@@ -251,7 +251,8 @@ def check(intermediates: pathlib.Path, target: str | None = None, bounds: Bounds
         raise NumericsError(f"{partitions} delegated partition(s), but the evaluation ran {calls} delegate call(s)")
     lines = [
         f"TOSA reference model on {', '.join(graphs)}; {partitions} partition(s) evaluated on"
-        f" {len(calls)} out-of-sample input(s) (seeds {description['evaluation_seeds']})"
+        f" {len(calls)} input(s): {description.get('evaluation') or 'out of sample, seeds'}"
+        f" {description['evaluation_seeds']}"
     ]
     failed = False
     for index, entry in enumerate(description["outputs"]):
