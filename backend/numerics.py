@@ -128,17 +128,29 @@ class NumericsError(Exception):
     """The check failed or could not run; the message says which and the numbers."""
 
 
+def _float32_slack(actual64: Array, expected64: Array) -> Array:
+    """FLOAT32_SLACK ulp of the larger magnitude, elementwise.
+
+    Both sides are float32 (dequantized outputs are (q - zp) * scale in
+    float32), so an error of exactly k steps can come out a few float32 ulp
+    over k * scale.
+    """
+    slack: Array = FLOAT32_SLACK * np.finfo(np.float32).eps * np.maximum(np.abs(actual64), np.abs(expected64))
+    return slack
+
+
 def compare(name: str, actual: Array, expected: Array, tolerance: Tolerance, scale: float) -> tuple[bool, str]:
     """Elementwise check; the line names the max error, the worst element and the tolerance."""
     if actual.shape != expected.shape:
         return False, f"FAIL {name}: shape {actual.shape} vs expected {expected.shape}"
     actual64, expected64 = actual.astype(np.float64), expected.astype(np.float64)
     error = np.abs(actual64 - expected64)
-    # Both sides are float32 (dequantized outputs are (q - zp) * scale in
-    # float32), so an error of exactly k steps can come out a few float32 ulp
-    # over k * scale; FLOAT32_SLACK ulp of the larger magnitude absorb that.
-    ulp = np.finfo(np.float32).eps * np.maximum(np.abs(actual64), np.abs(expected64))
-    allowed = tolerance.atol + tolerance.atol_lsb * scale + tolerance.rtol * np.abs(expected64) + FLOAT32_SLACK * ulp
+    allowed = (
+        tolerance.atol
+        + tolerance.atol_lsb * scale
+        + tolerance.rtol * np.abs(expected64)
+        + _float32_slack(actual64, expected64)
+    )
     worst = int(np.argmax(error - allowed))
     mismatches = int(np.count_nonzero(error > allowed))
     passed = mismatches <= tolerance.mismatch_fraction * error.size
@@ -156,8 +168,8 @@ def compare(name: str, actual: Array, expected: Array, tolerance: Tolerance, sca
 def _steps(actual: Array, expected: Array, scale: float) -> Array:
     """|actual - expected| in output steps, less FLOAT32_SLACK ulp of float32 rounding."""
     actual64, expected64 = actual.astype(np.float64), expected.astype(np.float64)
-    ulp = np.finfo(np.float32).eps * np.maximum(np.abs(actual64), np.abs(expected64))
-    steps: Array = np.maximum(np.abs(actual64 - expected64) - FLOAT32_SLACK * ulp, 0.0) / scale
+    slack = _float32_slack(actual64, expected64)
+    steps: Array = np.maximum(np.abs(actual64 - expected64) - slack, 0.0) / scale
     return steps
 
 
