@@ -10,21 +10,26 @@ from backend import budget
 class BudgetTest(absltest.TestCase):
     vela = {"total_cycles": 5000, "sram_bytes": 2048, "flash_bytes": 0}
 
-    def test_within_budget(self) -> None:
-        self.assertEqual(budget.over_budget(self.vela, {"total_cycles": 5000, "sram_bytes": None}), [])
+    def test_within_the_band(self) -> None:
+        recorded = {"total_cycles": 5080, "sram_bytes": None, "flash_bytes": 0}
+        self.assertEqual(budget.outside_band(self.vela, recorded, 0.02), [])
 
-    def test_over_budget_names_the_numbers(self) -> None:
-        failures = budget.over_budget(self.vela, {"total_cycles": 4000, "sram_bytes": 1024})
-        self.assertEqual(
-            failures,
-            [
-                "total_cycles: 5,000 exceeds the budget of 4,000 by 1,000",
-                "sram_bytes: 2,048 exceeds the budget of 1,024 by 1,024",
-            ],
-        )
+    def test_a_planted_regression_beyond_the_band_fails(self) -> None:
+        # 3% more cycles than recorded: the 1.25 ceiling this replaced let 24% through.
+        failures = budget.outside_band(self.vela, {"total_cycles": 4854, "sram_bytes": 2048}, 0.02)
+        self.assertEqual(failures, ["total_cycles: 5,000 is +3.0% on the recorded 4,854 (allowed +2%)"])
+
+    def test_an_improvement_beyond_the_band_fails_until_recorded(self) -> None:
+        failures = budget.outside_band(self.vela, {"total_cycles": 5000, "sram_bytes": 2150}, 0.02)
+        self.assertEqual(len(failures), 1)
+        self.assertRegex(failures[0], r"sram_bytes: 2,048 improved -4\.7% on the recorded 2,150; record it")
+
+    def test_flash_appearing_where_none_was_recorded_fails(self) -> None:
+        failures = budget.outside_band(self.vela | {"flash_bytes": 16}, {"flash_bytes": 0}, 0.02)
+        self.assertEqual(failures, ["flash_bytes: 16 is +inf% on the recorded 0 (allowed +2%)"])
 
     def test_missing_estimate_fails(self) -> None:
-        self.assertEqual(budget.over_budget({}, {"flash_bytes": 1}), ["flash_bytes: not in the report"])
+        self.assertEqual(budget.outside_band({}, {"flash_bytes": 1}, 0.02), ["flash_bytes: not in the report"])
 
     report = {
         "non_delegated_operators": {

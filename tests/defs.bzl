@@ -7,25 +7,25 @@ def arm_model_test(
         name,
         model,
         target,
-        max_npu_cycles = None,
-        max_sram_bytes = None,
-        max_flash_bytes = None,
+        npu_cycles = None,
+        sram_bytes = None,
+        flash_bytes = None,
         cpu_operators = None,
         numerics_args = [],
         **kwargs):
     """Declares <name>_program, <name>_numerics and <name>_budget.
 
     The budget test checks which operators stay on the CPU (cpu_operators)
-    and, for Ethos-U targets, Vela's estimates against the max_* budgets;
+    and, for Ethos-U targets, Vela's estimates against the recorded ones;
     with neither declared there is no budget test.
 
     Args:
       name: prefix of the generated targets.
       model: model name in backend/models.py.
       target: compile target, e.g. ethos-u55-128.
-      max_npu_cycles: budget for Vela's total cycle estimate.
-      max_sram_bytes: budget for Vela's SRAM usage.
-      max_flash_bytes: budget for Vela's flash/DRAM usage.
+      npu_cycles: recorded Vela total cycle estimate (held to a band).
+      sram_bytes: recorded Vela SRAM usage.
+      flash_bytes: recorded Vela flash/DRAM usage.
       cpu_operators: operators expected to fall back to the CPU besides the
         quantize/dequantize casts ([]: fully delegated; None: not checked).
       numerics_args: extra flags of the numerics check (declared tolerances).
@@ -52,16 +52,16 @@ def arm_model_test(
         size = "small",
     )
     budgets = []
-    if max_npu_cycles == None and max_sram_bytes == None and max_flash_bytes == None and cpu_operators == None:
+    if npu_cycles == None and sram_bytes == None and flash_bytes == None and cpu_operators == None:
         return
     if cpu_operators != None:
         budgets.append("--cpu_operators=" + ",".join(cpu_operators))
-    if max_npu_cycles != None:
-        budgets.append("--max_npu_cycles=%d" % max_npu_cycles)
-    if max_sram_bytes != None:
-        budgets.append("--max_sram_bytes=%d" % max_sram_bytes)
-    if max_flash_bytes != None:
-        budgets.append("--max_flash_bytes=%d" % max_flash_bytes)
+    if npu_cycles != None:
+        budgets.append("--npu_cycles=%d" % npu_cycles)
+    if sram_bytes != None:
+        budgets.append("--sram_bytes=%d" % sram_bytes)
+    if flash_bytes != None:
+        budgets.append("--flash_bytes=%d" % flash_bytes)
     py_test(
         name = name + "_budget",
         srcs = ["//backend:budget.py"],
