@@ -67,7 +67,8 @@ def arm_model_test(
         srcs = ["//backend:budget.py"],
         main = "//backend:budget.py",
         args = ["--report=$(rootpath :%s_report)" % program] + budgets,
-        data = [":%s_report" % program],
+        # The report names its vela.ini, which says where the constants live.
+        data = [":%s_report" % program] + ([kwargs["vela_config"]] if kwargs.get("vela_config") else []),
         deps = ["//backend:budget_lib"],
         size = "small",
     )

@@ -44,9 +44,9 @@ compiles; do not edit by hand. None: no Vela estimate (not Ethos-U, or no NPU pa
 def expectation(report: dict[str, Any]) -> tuple[list[str], int | None, int | None, int | None]:
     """(CPU-fallback operators, Vela's cycles, SRAM and flash) for one compile report."""
     cpu = sorted(budget.fallback_operators(report))
-    vela = report.get("vela")
-    if not vela or report["delegated_partitions"] == 0:
+    if not budget.has_npu_part(report):
         return cpu, None, None, None
+    vela = budget.estimates(report)
     return cpu, vela["total_cycles"], vela["sram_bytes"], vela["flash_bytes"]
 
 

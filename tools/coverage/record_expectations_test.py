@@ -1,4 +1,4 @@
-"""record_expectations: Vela's estimates as measured, None without an NPU part; placement excludes casts."""
+"""record_expectations: Vela's estimates as measured (constants where they live), None without an NPU part."""
 
 from __future__ import annotations
 
@@ -8,19 +8,33 @@ from tools.coverage import record_expectations
 
 
 class RecordExpectationsTest(absltest.TestCase):
+    vela: dict[str, object] = {
+        "total_cycles": 1003,
+        "sram_bytes": 1000,
+        "flash_bytes": 16,
+        "on_chip_flash_bytes": 0,
+        "vela_config": "Arm/vela.ini",
+        "system_config": "Ethos_U55_High_End_Embedded",
+        "memory_mode": "Shared_Sram",
+    }
     report = {
         "non_delegated_operators": {
             "quantized_decomposed::quantize_per_tensor.out": 1,
             "aten::pow.Tensor_Scalar_out": 1,
         },
         "delegated_partitions": 1,
-        "vela": {"total_cycles": 1003, "sram_bytes": 1000, "flash_bytes": 16},
+        "vela": vela,
     }
 
     def test_estimates_are_recorded_as_measured(self) -> None:
         cpu, cycles, sram, flash = record_expectations.expectation(self.report)
         self.assertEqual(cpu, ["aten::pow"])
         self.assertEqual((cycles, sram, flash), (1003, 1000, 16))
+
+    def test_constants_in_sram_are_recorded_as_sram(self) -> None:
+        vela = self.vela | {"memory_mode": "Sram_Only", "on_chip_flash_bytes": 16}
+        _, _, sram, flash = record_expectations.expectation(self.report | {"vela": vela})
+        self.assertEqual((sram, flash), (1016, 0))
 
     def test_no_npu_part_records_no_estimates(self) -> None:
         report = self.report | {"delegated_partitions": 0}
