@@ -24,13 +24,13 @@ def vela_flags(report: dict[str, Any]) -> list[str]:
     """The Vela command-line flags ExecuTorch used for a program, from its compile report."""
     from executorch.backends.arm.ethosu import EthosUCompileSpec
 
-    if report.get("direct_drive"):
-        raise ValueError("direct-drive programs (COP2) are not Ethos-U55 programs")
     vela = report["vela"]
     spec = EthosUCompileSpec(
         report["target"],
         system_config=vela["system_config"],
         memory_mode=vela["memory_mode"],
+        # As backend/pipeline.py for --direct_drive (Ethos-U85 only).
+        extra_flags=["--separate-io-regions", "--cop-format=COP2"] if report.get("direct_drive") else None,
         config_ini=vela["vela_config"],
     )
     return list(spec.compiler_flags)
