@@ -15,9 +15,9 @@ constants counted where they live: backend/memory_areas.py). Vela's
 estimates are deterministic, so they are a ratchet, not a ceiling: a
 regression beyond --band fails, and so does an improvement beyond it until
 `bazel run //tools/coverage:record_expectations` records it. A program with
-no NPU part (nothing delegated) has nothing to estimate: it says so, and
-fails if estimates were recorded for it (a program that gains an NPU part
-fails its placement check). Prints the measured numbers either way; exits 1
+no NPU part (nothing delegated, 0 NPU cycles) has nothing to estimate: it
+says "no NPU part" instead of checking a budget, and fails if estimates were
+recorded for it (a program that gains an NPU part fails its placement check). Prints the measured numbers either way; exits 1
 naming each failure.
 """
 
