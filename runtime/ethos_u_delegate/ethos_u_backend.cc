@@ -227,7 +227,7 @@ class EthosUBackend final : public executorch::runtime::BackendInterface {
     };
     char error[512] = {0};
     auto trace = executorch::runtime::event_tracer_start_profiling_delegate(
-        context.event_tracer(), "EthosUBackend::execute (functional model)", executorch::runtime::kUnsetDebugHandle);
+        context.event_tracer(), "EthosUBackend::execute (functional model)", executorch::runtime::kUnsetDelegateDebugIntId);
     const auto start = std::chrono::steady_clock::now();
     const int result = ethosu_execute(cmd, cmd_size, regions, 3, error, sizeof error);
     const auto end = std::chrono::steady_clock::now();

@@ -13,7 +13,8 @@ on the compile's evaluation samples (numerics/input_<i>.npy). Its outputs must:
   difference is a fault of the delegate (layout, offsets, dtypes) or the runner;
 - pass the compile's own numerics check against PyTorch when they stand in for
   the lowered outputs (backend/numerics.py, same bounds).
-Bad delegate blobs must be refused at load with the runner's exit code 4.
+An ETDump holds one delegate event per call; bad delegate blobs must be
+refused at load with the runner's exit code 4.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ _TIMEOUT = flags.DEFINE_integer("timeout", 600, "Seconds one runner invocation m
 EXIT_OK = 0
 EXIT_INVALID_PROGRAM = 4
 BLOB_MARKER = b"vela_bin_stream"
+# The name the delegate gives its profiling event (runtime/ethos_u_delegate).
+DELEGATE_EVENT = "EthosUBackend::execute (functional model)"
 
 
 def run_runner(args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -92,6 +95,26 @@ class EthosUDelegateTest(absltest.TestCase):
                     np.save(copy / "numerics" / f"lowered_{j}.npy", np.stack(per_sample), allow_pickle=False)
                 # Raises NumericsError naming every comparison when one fails.
                 self.assertTrue(numerics.check(copy))
+
+    def test_etdump_records_each_delegate_call_as_its_own_event(self) -> None:
+        from executorch.devtools.etdump.serialize import deserialize_from_etdump_flatcc
+
+        pte, intermediates = self.programs()[0]
+        description = json.loads((intermediates / "numerics" / "numerics.json").read_text())
+        with tempfile.TemporaryDirectory() as tmp:
+            etdump = pathlib.Path(tmp, "program.etdp")
+            result = run_runner([f"--model_path={pte}", "--inputs=random", "--num_inferences=2",
+                                 f"--etdump_path={etdump}"])
+            self.assertEqual(result.returncode, EXIT_OK, result.stdout + result.stderr)
+            runs = deserialize_from_etdump_flatcc(etdump.read_bytes()).run_data
+        # Run 0 is the method's load; then one run per inference.
+        self.assertEqual(len(runs), 3)
+        for run in runs[1:]:
+            delegate_events = [e.profile_event for e in run.events if e.profile_event is not None
+                               and e.profile_event.delegate_debug_id_str == DELEGATE_EVENT]
+            self.assertEqual(len(delegate_events), description["delegate_calls_per_sample"][0])
+            for event in delegate_events:
+                self.assertGreater(event.end_time, event.start_time)
 
     def test_a_corrupt_blob_is_refused_at_load(self) -> None:
         pte, _ = self.programs()[0]
