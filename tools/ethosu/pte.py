@@ -116,8 +116,8 @@ def _delegates(program: bytes) -> list[Delegate]:
                 blob = program[start:end]
             else:
                 blob = inline[index].data(_INLINE_DATA)
-            specs = {spec.string(_SPEC_KEY): spec.data(_SPEC_VALUE) for spec in delegate.tables(_DELEGATE_COMPILE_SPECS)}
-            delegates.append(Delegate(bytes(blob), specs))
+            specs = delegate.tables(_DELEGATE_COMPILE_SPECS)
+            delegates.append(Delegate(bytes(blob), {spec.string(_SPEC_KEY): spec.data(_SPEC_VALUE) for spec in specs}))
     return delegates
 
 
