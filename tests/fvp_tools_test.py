@@ -221,7 +221,7 @@ class RunFvpTest(absltest.TestCase):
         result = self.run_with_fake_fvp("echo ALL TESTS PASSED; exit 0\n", tmp=tmp)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(victim.read_text(), "precious\n")
-        self.assertLen(list(tmp.glob("fvp.*.log")), 1)
+        self.assertEqual(len(list(tmp.glob("fvp.*.log"))), 1)
 
     def test_fvp_receives_the_program_and_parameters(self) -> None:
         result = self.run_with_fake_fvp('echo "$@"; echo ALL TESTS PASSED\n')
