@@ -48,7 +48,13 @@ def _venv_root(rctx):
     root = rctx.os.environ.get("EXECUTORCH_ARM_VENV_ROOT")
     if root:
         return root
-    cache = rctx.os.environ.get("XDG_CACHE_HOME") or rctx.os.environ.get("HOME", "") + "/.cache"
+    cache = rctx.os.environ.get("XDG_CACHE_HOME", "")
+    if not cache.startswith("/"):
+        home = rctx.os.environ.get("HOME", "")
+        if not home.startswith("/"):
+            # An empty HOME would put the venv under /.cache, shared by every user.
+            fail("python_venv: HOME is not an absolute path; set HOME, XDG_CACHE_HOME or EXECUTORCH_ARM_VENV_ROOT")
+        cache = home + "/.cache"
     return cache + "/executorch-arm-bazel/venvs"
 
 def _python_venv_repo_impl(rctx):
