@@ -53,7 +53,8 @@ class _RedirectingHandler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.startswith("/redirect/"):
             self.send_response(302)
-            self.send_header("Location", f"http://127.0.0.2:{self.server.server_address[1]}/x")
+            port = self.headers["Host"].rsplit(":", 1)[1]
+            self.send_header("Location", f"http://127.0.0.2:{port}/x")
             self.end_headers()
             return
         super().do_GET()

@@ -55,7 +55,8 @@ class RemoteCacheTest(absltest.TestCase):
         self.dir = tmp / "cache"
         if os.geteuid() == 0:
             # The workers run as nobody, who cannot enter root's home (the test's tmp).
-            shared = pathlib.Path(tempfile.mkdtemp(dir="/tmp", prefix="remote_cache_test."))
+            # mkdtemp: a fresh 0700 directory with a random name, then opened up.
+            shared = pathlib.Path(tempfile.mkdtemp(dir="/tmp", prefix="remote_cache_test."))  # nosec B108
             self.addCleanup(shutil.rmtree, shared, ignore_errors=True)
             shared.chmod(0o755)
             self.dir = shared / "cache"
@@ -70,10 +71,13 @@ class RemoteCacheTest(absltest.TestCase):
         self.assertEqual((self.dir / "nginx.conf").stat().st_mode & 0o777, 0o600)
 
     def request(self, method: str, path: str, body: bytes | None = None,
-                token: str | None = "valid") -> tuple[int, bytes]:
+                authorization: str | None = None) -> tuple[int, bytes]:
+        """Sends the server's token unless authorization gives another header value ("": none)."""
         headers = {}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {self.token if token == 'valid' else token}"
+        if authorization is None:
+            headers["Authorization"] = f"Bearer {self.token}"
+        elif authorization:
+            headers["Authorization"] = authorization
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             connection.request(method, path, body=body, headers=headers)
@@ -93,17 +97,19 @@ class RemoteCacheTest(absltest.TestCase):
 
     def test_requests_without_the_right_token_are_refused(self) -> None:
         path = f"/ac/{'b' * 64}"
-        for token in (None, "0" * 64, ""):
-            self.assertEqual(self.request("PUT", path, b"faked action result", token=token)[0], 401)
+        for authorization in ("", f"Bearer {'0' * 64}", "Bearer ", self.token):
+            status, _ = self.request("PUT", path, b"faked action result", authorization=authorization)
+            self.assertEqual(status, 401, authorization)
         self.assertFalse((self.dir / "cas/ac" / ("b" * 64)).exists())
         self.assertIn(self.request("PUT", path, b"real")[0], (201, 204))
-        self.assertEqual(self.request("GET", path, token=None)[0], 401)
+        self.assertEqual(self.request("GET", path, authorization="")[0], 401)
 
     def test_writes_go_only_to_ac_and_cas_by_sha256(self) -> None:
         digest = "c" * 64
         for path in ("/index.html", "/x/" + digest, f"/ac/{'c' * 63}", f"/ac/{'g' * 64}",
                      f"/cas/{digest.upper()}", f"/cas/{digest}/x", f"/ac/{digest}.html",
-                     "/tmp/body/1", "/../../etc/x", "/token", "/nginx.conf"):
+                     "/tmp/body/1",  # nosec B108: a URL path on the server
+                     "/../../etc/x", "/token", "/nginx.conf"):
             status, _ = self.request("PUT", path, b"planted")
             self.assertIn(status, (400, 403, 404), path)
         for method in ("DELETE", "MKCOL", "POST"):
