@@ -57,8 +57,11 @@ def apt(root: pathlib.Path, arch: str, tool: str, *args: str) -> str:
         "-o", "Debug::NoLocking=1",
         "-qq",
     ]
-    return subprocess.run([tool, *options, *args], capture_output=True, text=True,
-                          check=True).stdout
+    result = subprocess.run([tool, *options, *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"pin_closure: {tool} {args[0]} failed: {detail}")
+    return result.stdout
 
 
 def closure(root: pathlib.Path, arch: str) -> list[str]:
