@@ -370,3 +370,41 @@ def arm_record_expectations(name, tests = [], reports = [], output = "expectatio
         deps = [Label("//backend:budget_lib")],
         **kwargs
     )
+
+def _arm_run_impl(ctx):
+    program = ctx.attr.program[ArmProgramInfo].program
+    runner = ctx.executable._runner
+    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+
+    # `bazel run` starts in the main repository's runfiles directory, where
+    # short paths (../<repository>/... for other modules' files) resolve.
+    ctx.actions.write(
+        launcher,
+        "#!/bin/sh\nexec %s --model_path=%s %s \"$@\"\n" % (
+            runner.short_path,
+            program.short_path,
+            " ".join(ctx.attr.runner_args),
+        ),
+        is_executable = True,
+    )
+    runfiles = ctx.runfiles([runner, program]).merge(ctx.attr._runner[DefaultInfo].default_runfiles)
+    return [DefaultInfo(executable = launcher, runfiles = runfiles)]
+
+arm_run = rule(
+    implementation = _arm_run_impl,
+    executable = True,
+    doc = """`bazel run` runs a CPU program (arm_compile target = "cpu") on the host's executor_runner.
+
+A .bpte (bundleio = True) is checked against its bundled reference outputs;
+more runner flags (runtime/executor_runner/README.md) go after `--`.
+""",
+    attrs = {
+        "program": attr.label(mandatory = True, providers = [ArmProgramInfo], doc = "An arm_compile target."),
+        "runner_args": attr.string_list(doc = "Flags of the runner before the command line's."),
+        "_runner": attr.label(
+            default = "//runtime:executor_runner",
+            executable = True,
+            cfg = "target",
+        ),
+    },
+)
