@@ -10,14 +10,11 @@ editing one model recompiles only that model's programs.
 from __future__ import annotations
 
 import importlib
-import pathlib
 import pkgutil
-
-from torch import nn
 
 import models as models_package
 import models.operators as operators_package
-from backend.model_spec import Inputs, ModelSpec, load_weights
+from backend.model_spec import ModelSpec
 
 
 class UnknownModelError(ValueError):
@@ -45,12 +42,3 @@ def spec(name: str) -> ModelSpec:
     if name not in MODELS:
         raise UnknownModelError(f"unknown model '{name}'; valid: {', '.join(sorted(MODELS))}")
     return MODELS[name]
-
-
-def load_model(name: str, weights: pathlib.Path | None = None) -> tuple[nn.Module, Inputs]:
-    """The eval-mode module (with a local state_dict file if given) and its example inputs."""
-    model_spec = spec(name)
-    module = model_spec.build()
-    if weights is not None:
-        module = load_weights(module, weights)
-    return module, model_spec.example_inputs()
