@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from backend import models
 from backend.graph import NumericsUnavailable, Partition, op_name, quantization_points
+from backend.model_spec import EVALUATION_SEEDS, ModelSpec
 
 
 def _memory_order(array: Any, dim_order: Sequence[int] | None) -> Any:
@@ -103,14 +103,14 @@ class Samples:
     """The inputs a program is evaluated on."""
 
     inputs: list[tuple[Any, ...]]
-    seeds: list[int]  # the registry's evaluation seeds; empty for a user model
+    seeds: list[int]  # a ModelSpec's evaluation seeds; empty for a model without one
     sampling: str | None = None  # said in numerics.json unless they are the registry's out-of-sample seeds
 
 
-def registry_samples(model: str) -> Samples:
-    """A built-in model's evaluation samples (seeds the quantization was not calibrated on)."""
-    seeds = list(models.EVALUATION_SEEDS)
-    return Samples([models.spec(model).sample_inputs(seed) for seed in seeds], seeds)
+def seeded_samples(spec: ModelSpec) -> Samples:
+    """A ModelSpec's evaluation samples (seeds the quantization was not calibrated on)."""
+    seeds = list(EVALUATION_SEEDS)
+    return Samples([spec.sample_inputs(seed) for seed in seeds], seeds)
 
 
 def example_samples(inputs: Sequence[Any]) -> Samples:
