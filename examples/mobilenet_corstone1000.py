@@ -24,7 +24,6 @@ from collections.abc import Sequence
 import numpy as np
 from absl import app, flags
 
-from backend import models
 from examples.classify import describe_vela, print_runner_lines, print_top5, print_weights, run_runner
 
 _RUNNER = flags.DEFINE_string("runner", None, "executor_runner for Corstone-1000 (under qemu-aarch64).", required=True)
@@ -58,13 +57,13 @@ def main(argv: Sequence[str]) -> None:
         sys.exit("The Corstone-1000 FVP run needs the FVP's Linux boot flow; see examples/README.md.")
     print(f"executor: qemu-aarch64 user mode, Cortex-A320 CPU program ({why})")
 
-    # The compile's own example input and PyTorch eager's outputs for it.
-    (image,) = models.spec("mobilenet_v2").example_inputs()
-    reference = pathlib.Path(_CPU_INTERMEDIATES.value) / "numerics" / "eager_0.npy"
+    # The compile's own example input and PyTorch eager's outputs for it:
     # numerics/ stacks the evaluation samples; the first is the example input.
-    expected = np.load(reference, allow_pickle=False)[0].ravel()
+    numerics = pathlib.Path(_CPU_INTERMEDIATES.value) / "numerics"
+    image = np.load(numerics / "input_0.npy", allow_pickle=False)[0]
+    expected = np.load(numerics / "eager_0.npy", allow_pickle=False)[0].ravel()
     with tempfile.TemporaryDirectory() as tmp:
-        logits, log = run_runner(_RUNNER.value, _CPU_PROGRAM.value, image.numpy(),
+        logits, log = run_runner(_RUNNER.value, _CPU_PROGRAM.value, image,
                                  _NUM_INFERENCES.value, pathlib.Path(tmp))
 
     print("top-5 classes (deterministic seeded input):")
