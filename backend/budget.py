@@ -17,8 +17,8 @@ regression beyond --band fails, and so does an improvement beyond it until
 `bazel run //tools/coverage:record_expectations` records it. A program with
 no NPU part (nothing delegated, 0 NPU cycles) has nothing to estimate: it
 says "no NPU part" instead of checking a budget, and fails if estimates were
-recorded for it (a program that gains an NPU part fails its placement check). Prints the measured numbers either way; exits 1
-naming each failure.
+recorded for it (a program that gains an NPU part fails its placement check).
+Prints the measured numbers either way; exits 1 naming each failure.
 """
 
 from __future__ import annotations

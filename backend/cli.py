@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from absl import flags
 
-from backend import model_source, models
+from backend import model_source
 from backend.errors import UsageError
 from backend.targets import TARGETS
 from backend.vela import DEFAULT_VELA_CONFIG, ini_sections, vela_config_argument, vela_config_path
@@ -23,7 +23,11 @@ _MODEL = flags.DEFINE_string(
     "model",
     None,
     "A model name from backend/models.py, a Python file defining ModelUnderTest and ModelInputs, "
-    "package.module:attr, or a .pt2 file from torch.export.save (see backend/model_source.py).",
+    "file.py:attr, package.module:attr, or a .pt2 file from torch.export.save (see backend/model_source.py).",
+)
+_MODEL_NAME = flags.DEFINE_string("model_name", None, "The model's name in the report and messages (default: --model).")
+_MODEL_PATH = flags.DEFINE_multi_string(
+    "model_path", [], "A directory to import the model's own modules from (before PYTHONPATH); repeatable."
 )
 _MODEL_INPUTS = flags.DEFINE_string(
     "model_inputs", None, "A torch.save'd tuple of tensors replacing a user model's example inputs."
@@ -68,7 +72,7 @@ _TIMING = flags.DEFINE_string(
 class Options:
     """One compile, fully resolved (defaults applied, paths checked)."""
 
-    model: str  # --model as given
+    model: str  # --model_name, else --model as given
     source: model_source.ModelSource
     target: str
     quantize: bool
@@ -88,6 +92,7 @@ class Options:
     # MODEL_CONVERTER_PATH to give ExecuTorch's VGF backend; None: the environment finds it.
     model_converter: str | None = None
     model_inputs: pathlib.Path | None = None
+    model_path: tuple[pathlib.Path, ...] = ()
 
 
 def resolve(path: str) -> pathlib.Path:
@@ -124,7 +129,7 @@ def _model_converter() -> str | None:
 def options_from_flags() -> Options:
     """The compile the flags ask for; raises UsageError."""
     model, target_name = _MODEL.value, _TARGET.value
-    valid_models, valid_targets = ", ".join(sorted(models.MODELS)), ", ".join(TARGETS)
+    valid_models, valid_targets = ", ".join(sorted(model_source.builtin_models())), ", ".join(TARGETS)
     if not model:
         raise UsageError(f"--model is required; valid: {valid_models}")
     source = model_source.parse(model, resolve, _ALLOW_PICKLED_MODEL.value)
@@ -142,8 +147,8 @@ def options_from_flags() -> Options:
     if not _OUTPUT.value.endswith(suffix):
         raise UsageError(f"--output must end in {suffix}" + (" with --bundleio" if _BUNDLEIO.value else ""))
     weights = _optional_path(_WEIGHTS.value)
-    if weights is not None and not source.builtin:
-        raise UsageError("--weights loads a built-in model's state_dict; a user model brings its own weights")
+    if weights is not None and source.kind in ("exported_program", "pickled_module"):
+        raise UsageError("--weights loads a state_dict into a Python model; a .pt2 or pickled module brings its own")
     model_inputs = _optional_path(_MODEL_INPUTS.value)
     if model_inputs is not None and source.builtin:
         raise UsageError("--model_inputs replaces a user model's example inputs; built-in models have their own")
@@ -181,7 +186,7 @@ def options_from_flags() -> Options:
                 valid = sorted(s.split(".", 1)[1] for s in sections if s.startswith(kind + "."))
                 raise UsageError(f"unknown {kind.lower()} '{name}' in {vela_config}; valid: {', '.join(valid)}")
     return Options(
-        model=model,
+        model=_MODEL_NAME.value or model,
         source=source,
         target=target_name,
         quantize=quantize,
@@ -200,4 +205,5 @@ def options_from_flags() -> Options:
         timing=_optional_path(_TIMING.value),
         model_converter=model_converter,
         model_inputs=model_inputs,
+        model_path=tuple(resolve(path) for path in _MODEL_PATH.value),
     )

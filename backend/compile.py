@@ -7,7 +7,8 @@ and the versions that produced the program.
 
 Where each job lives:
   cli.py       flags → Options (checked, no side effects)
-  model_source.py  where the model comes from: a name, a .py, module:attr, a .pt2
+  model_source.py  where the model comes from: a name, a .py, file.py:attr, module:attr, a .pt2
+  model_spec.py    what a built-in model is (a seeded factory and seeded inputs)
   errors.py    usage errors (exit 2) and models that do not compile (exit 1)
   targets.py   the target table
   vela.py      Vela's configuration, the hook recording its runs, its summary CSV
@@ -17,8 +18,9 @@ Where each job lives:
   compile.py   this entry point: runs one compile, writes the report, exit status
 
 Usage:
-  compile --model=add|model.py|package.module:attr|model.pt2 --target=ethos-u55-128 --output=add.pte \\
-      [--model_inputs=inputs.pt] [--allow_pickled_model] \\
+  compile --model=add|model.py|model.py:attr|package.module:attr|model.pt2 --target=ethos-u55-128 \\
+      --output=add.pte [--model_inputs=inputs.pt] [--allow_pickled_model] \\
+      [--model_path=DIR] [--model_name=NAME] \\
       [--report=add.json] [--intermediates=DIR] [--bundleio --output=add.bpte] \\
       [--[no]quantize] [--system_config=NAME] [--memory_mode=NAME] \\
       [--vela_config=vela.ini] [--direct_drive] [--weights=state_dict.pt] \\

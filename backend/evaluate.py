@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from backend import models
 from backend.graph import NumericsUnavailable, Partition, op_name, quantization_points
+from backend.model_spec import EVALUATION_SEEDS, ModelSpec
 
 
 def _memory_order(array: Any, dim_order: Sequence[int] | None) -> Any:
@@ -103,14 +103,14 @@ class Samples:
     """The inputs a program is evaluated on."""
 
     inputs: list[tuple[Any, ...]]
-    seeds: list[int]  # the registry's evaluation seeds; empty for a user model
+    seeds: list[int]  # a ModelSpec's evaluation seeds; empty for a model without one
     sampling: str | None = None  # said in numerics.json unless they are the registry's out-of-sample seeds
 
 
-def registry_samples(model: str) -> Samples:
-    """A built-in model's evaluation samples (seeds the quantization was not calibrated on)."""
-    seeds = list(models.EVALUATION_SEEDS)
-    return Samples([models.spec(model).sample_inputs(seed) for seed in seeds], seeds)
+def seeded_samples(spec: ModelSpec) -> Samples:
+    """A ModelSpec's evaluation samples (seeds the quantization was not calibrated on)."""
+    seeds = list(EVALUATION_SEEDS)
+    return Samples([spec.sample_inputs(seed) for seed in seeds], seeds)
 
 
 def example_samples(inputs: Sequence[Any]) -> Samples:
@@ -126,6 +126,7 @@ def evaluate(
 
     evaluation = Evaluation(
         seeds=samples.seeds,
+        inputs=samples.inputs,
         eager=[],
         quantized=[] if quantized is not None else None,
         lowered=[],
@@ -150,6 +151,7 @@ class Evaluation:
     """The lowered program and its references on the evaluation samples, output by output."""
 
     seeds: list[int]
+    inputs: list[tuple[Any, ...]]  # [sample][input] tensors
     eager: list[list[Any]]  # [sample][output] tensors
     quantized: list[list[Any]] | None
     lowered: list[list[Any]]
@@ -162,9 +164,10 @@ class Evaluation:
 def write_numerics(
     directory: pathlib.Path, evaluation: Evaluation, quantization: Sequence[dict[str, Any] | None]
 ) -> None:
-    """numerics/: per output and reference one .npy stacking the evaluation samples (axis 0),
-    the first sample's delegate calls at TOSA level (call<i>_{input,output}<j>.npy), and
-    numerics.json describing them.
+    """numerics/: per program input one .npy stacking the evaluation samples (axis 0), so that
+    other executors (the C++ runner) can run the same samples; per output and reference one .npy
+    stacking the evaluation samples; the first sample's delegate calls at TOSA level
+    (call<i>_{input,output}<j>.npy); and numerics.json describing them.
 
     np.save is byte-reproducible, unlike npz archives (zip timestamps).
     """
@@ -177,6 +180,9 @@ def write_numerics(
         for kind, tensors in (("input", call.inputs), ("output", call.outputs)):
             for index, array in enumerate(tensors):
                 np.save(folder / f"call{number}_{kind}{index}.npy", array, allow_pickle=False)
+    for index in range(len(evaluation.inputs[0])):
+        stacked = np.stack([np.asarray(sample[index]) for sample in evaluation.inputs])
+        np.save(folder / f"input_{index}.npy", stacked, allow_pickle=False)
     references = {"lowered": evaluation.lowered, "eager": evaluation.eager}
     if evaluation.quantized is not None:
         references["quantized"] = evaluation.quantized
@@ -189,6 +195,7 @@ def write_numerics(
     description: dict[str, Any] = {
         "outputs": entries,
         "evaluation_seeds": evaluation.seeds,
+        "inputs": len(evaluation.inputs[0]),
         "delegated_partitions": evaluation.partitions,
         "delegate_calls_per_sample": [len(calls) for calls in evaluation.calls],
         "quantization_points": evaluation.quantization_points,

@@ -13,7 +13,7 @@ ExecuTorch's edge operators in PyTorch. It writes those outputs to
   float arithmetic), which separates lowering errors from the quantization
   error the eager comparison has to allow for,
 
-all on the evaluation samples (backend/models.py EVALUATION_SEEDS), which
+all on the evaluation samples (backend/model_spec.py EVALUATION_SEEDS), which
 the quantization was not calibrated on.
 
 This check compares them: quantized outputs against the quantized model

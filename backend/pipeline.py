@@ -26,10 +26,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from backend import model_source, models
+from backend import model_source
 from backend.cli import Options
 from backend.errors import CompileError, UsageError
-from backend.evaluate import IN_SAMPLE, as_list, evaluate, example_samples, registry_samples, write_numerics
+from backend.evaluate import IN_SAMPLE, as_list, evaluate, example_samples, seeded_samples, write_numerics
 from backend.graph import (
     Partition,
     attach_tosa,
@@ -43,6 +43,7 @@ from backend.graph import (
     output_quantization,
     partitioner_rejections,
 )
+from backend.model_spec import CALIBRATION_SEEDS, SEED, ModelSpec
 from backend.targets import TARGETS
 from backend.vela import VelaRuns, vela_estimates
 
@@ -105,24 +106,25 @@ def _file_digest(path: pathlib.Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _weights_digest(weights: pathlib.Path | None) -> str:
-    """What the weights were: a local file's SHA256, or the registry's seeded ones."""
-    if weights is None:
-        return f"seeded (torch.manual_seed({models.SEED}))"
-    return _file_digest(weights)
+def _weights_digest(weights: pathlib.Path | None, seeded: bool) -> str:
+    """What the weights were: a local file's SHA256, a ModelSpec's seeded ones, or the model's own."""
+    if weights is not None:
+        return _file_digest(weights)
+    return f"seeded (torch.manual_seed({SEED}))" if seeded else "in the model"
 
 
-def _calibration_inputs(options: Options, example: Sequence[Any]) -> list[tuple[Any, ...]]:
+def _calibration_inputs(options: Options, exported: Exported) -> list[tuple[Any, ...]]:
     """The input tuples to calibrate on: --calibration_data, checked against the example inputs,
-    else a built-in model's calibration samples (other seeds than the evaluation samples), or a
+    else a ModelSpec's calibration samples (other seeds than the evaluation samples), or a
     user model's example inputs (all it comes with)."""
     import torch
 
-    if options.calibration_data is None and not options.source.builtin:
+    example = exported.inputs
+    if options.calibration_data is None and exported.spec is None:
         return [tuple(example)]
     if options.calibration_data is None:
-        sample_inputs = models.spec(options.model).sample_inputs
-        return [sample_inputs(seed) for seed in models.CALIBRATION_SEEDS]
+        assert exported.spec is not None  # mypy: checked just above
+        return [exported.spec.sample_inputs(seed) for seed in CALIBRATION_SEEDS]
     data = torch.load(options.calibration_data, map_location="cpu", weights_only=True)
     samples = [tuple(sample) if isinstance(sample, (tuple, list)) else (sample,) for sample in data]
     expected = [tuple(t.shape) for t in example]
@@ -184,7 +186,8 @@ class Exported:
     module: Any  # torch.nn.Module
     inputs: tuple[Any, ...]
     program: Any  # torch.export.ExportedProgram
-    provenance: dict[str, str] | None  # where a user model came from; None for a built-in one
+    provenance: dict[str, str] | None  # where a model from a file or import came from; None for a name
+    spec: ModelSpec | None  # seeded calibration and evaluation samples; None: the example inputs only
 
 
 @dataclass
@@ -209,13 +212,13 @@ def export(options: Options) -> Exported:
     """The model with its example inputs, through torch.export."""
     import torch
 
-    loaded = model_source.load(options.source, options.weights, options.model_inputs)
+    loaded = model_source.load(options.source, options.weights, options.model_inputs, options.model_path)
     try:
         with contextlib.nullcontext() if options.source.builtin else _quiet_export_failure():
             program = torch.export.export(loaded.module, loaded.inputs)
     except Exception as error:
         raise CompileError(f"torch.export failed: {_export_failure(error)}") from error
-    return Exported(loaded.module, loaded.inputs, program, loaded.provenance)
+    return Exported(loaded.module, loaded.inputs, program, loaded.provenance, loaded.spec)
 
 
 # Before raising, torch.export prints the partial graph to stderr and logs it
@@ -277,7 +280,7 @@ def quantize(options: Options, exported: Exported, spec: Any) -> Quantized:
     )
     quantizer.set_global(config)
     prepared = prepare_pt2e(exported.program.module(check_guards=False), quantizer)
-    for sample in _calibration_inputs(options, exported.inputs):
+    for sample in _calibration_inputs(options, exported):
         prepared(*sample)
     reference = convert_pt2e(prepared)
     return Quantized(torch.export.export(reference, exported.inputs), reference)
@@ -309,7 +312,7 @@ def lower(options: Options, exported: Exported, quantized: Quantized, spec: Any)
                     quantized.reference if options.quantize else None,
                     lowered_program,
                     partitions,
-                    registry_samples(options.model) if options.source.builtin else example_samples(exported.inputs),
+                    seeded_samples(exported.spec) if exported.spec else example_samples(exported.inputs),
                 ),
                 output_quantization(lowered_program),
             )
@@ -383,14 +386,14 @@ def report(options: Options, exported: Exported, lowered: Lowered) -> dict[str, 
         "non_delegated_operators": lowered.cpu_operators,
         "cpu_fallback_reasons": lowered.fallback_reasons,
         "program_bytes": options.output.stat().st_size,
-        "weights": _weights_digest(options.weights),
+        "weights": _weights_digest(options.weights, exported.spec is not None),
         "versions": versions(),
         "vela": None,
     }
     if exported.provenance is not None:
-        # A user model has no registry seeds: it is calibrated and evaluated on what it brings.
         result["model_source"] = exported.provenance
-        result["weights"] = "in the model"
+    if exported.spec is None and not options.source.builtin:
+        # A model without a ModelSpec has no seeds: it is calibrated and evaluated on what it brings.
         result["calibration"] = "--calibration_data" if options.calibration_data else "example inputs"
         result["evaluation"] = IN_SAMPLE
     if TARGETS[options.target].kind == "ethos-u":

@@ -21,8 +21,12 @@ starts from the same state as the one before it:
 - absl flags are unparsed (every flag back to its default) before parsing;
 - torch._dynamo is reset; torch's, Python's and NumPy's random generators,
   torch's grad mode and default dtype, logger levels and handlers, warning
-  filters, os.environ and the working directory are put back as they were
-  before the request;
+  filters, os.environ, sys.path and the working directory are put back as they
+  were before the request;
+- the modules a request imported from outside the Python installation (the
+  model's own files and their imports, which are action inputs and not part
+  of the worker's key) are forgotten, so the next request imports its own
+  versions of them;
 - file descriptors 1 and 2 point at a per-request file for the duration of the
   request, so everything the compile prints (Python, Vela, ExecuTorch, and C
   libraries writing to the descriptors directly) becomes the response's
@@ -147,6 +151,21 @@ def _restore_loggers(baseline: dict[str, _LoggerState]) -> None:
         logger.disabled = state.disabled
 
 
+_INSTALLATION = tuple(os.path.realpath(prefix) + os.sep for prefix in {sys.prefix, sys.base_prefix})
+
+
+def _forget_model_modules(imported: set[str]) -> None:
+    """Drops the modules among imported that do not come from the Python installation (the venv
+    and the standard library), which the request's model brought."""
+    for name in imported:
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        # A namespace package (a directory without __init__.py) has no file, only its directories.
+        locations = [file] if isinstance(file, str) else [str(path) for path in getattr(module, "__path__", [])]
+        if any(not os.path.realpath(location).startswith(_INSTALLATION) for location in locations):
+            del sys.modules[name]
+
+
 class Worker:
     """Serves WorkRequests one at a time, each from the same clean state."""
 
@@ -236,7 +255,7 @@ class Worker:
         request_id = int(request.get("requestId", 0))
         if request.get("cancel"):
             return {"exitCode": 0, "output": "", "requestId": request_id, "wasCancelled": True}
-        environ, cwd = dict(os.environ), os.getcwd()
+        environ, cwd, path, modules = dict(os.environ), os.getcwd(), list(sys.path), set(sys.modules)
         with self._captured() as capture:
             with warnings.catch_warnings():
                 try:
@@ -247,6 +266,8 @@ class Worker:
             os.chdir(cwd)
             os.environ.clear()
             os.environ.update(environ)
+            sys.path[:] = path
+            _forget_model_modules(set(sys.modules) - modules)
             try:
                 self._reset()
             except Exception:

@@ -137,6 +137,43 @@ class CompileCliTest(absltest.TestCase):
         self.assertEqual(numerics["evaluation"], "in-sample: example inputs only")
         self.assertEqual(numerics["delegate_calls_per_sample"], [1])
 
+    def test_model_spec_in_a_file_is_calibrated_and_evaluated_out_of_sample_with_its_weights(self) -> None:
+        helpers = pathlib.Path(self.create_tempdir().full_path)
+        (helpers / "shapes.py").write_text("FEATURES = 4\n")
+        model = self.write(
+            "spec_model.py",
+            """
+            import torch
+            from shapes import FEATURES
+
+            from backend.model_spec import ModelSpec, randn, seeded
+
+            MODEL = ModelSpec("a linear layer", seeded(lambda: torch.nn.Linear(FEATURES, 2)), randn((1, FEATURES)))
+            """,
+        )
+        weights = helpers / "weights.pt"
+        torch.save({"weight": torch.full((2, 4), 0.5), "bias": torch.zeros(2)}, weights)
+        out = pathlib.Path(self.create_tempdir().full_path)
+        args = ["--target=TOSA-1.0+INT", f"--output={out}/s.pte", f"--model_path={helpers}"]
+        self.assert_usage_error(run(f"--model={model}:NO_SUCH", *args), f"{model} has no attribute NO_SUCH")
+        result = run(
+            f"--model={model}:MODEL",
+            *args,
+            "--model_name=spec_model",
+            f"--weights={weights}",
+            f"--report={out}/s.json",
+            f"--intermediates={out}/intermediates",
+        )
+        report = self.assert_compiled(result, out / "s.pte")
+        self.assertIn("compiled spec_model for TOSA-1.0+INT", result.stderr)
+        self.assertEqual(report["model"], "spec_model")
+        self.assertEqual(report["model_source"]["reference"], f"{model}:MODEL")
+        self.assertEqual(report["weights"], "sha256:" + hashlib.sha256(weights.read_bytes()).hexdigest())
+        self.assertNotIn("evaluation", report)
+        numerics = json.loads((out / "intermediates" / "numerics" / "numerics.json").read_text())
+        self.assertEqual(numerics["evaluation_seeds"], [1, 201, 202])
+        self.assertNotIn("evaluation", numerics)
+
     def test_import_reference_to_a_factory_compiles(self) -> None:
         package = pathlib.Path(self.create_tempdir().full_path)
         (package / "user_models.py").write_text(

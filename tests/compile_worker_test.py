@@ -3,7 +3,10 @@
 One worker process gets, in this order: A (add for Ethos-U55-128), an unknown
 flag, A with a bad --system_config, A with a corrupt weights file (an exception
 inside the compile), B (conv_net for Ethos-U85-256, bundled I/O: other model,
-target, flags and output kind), and A again. A's program, report and
+target, flags and output kind), A again, and C twice: a user model importing a
+helper module from --model_path, the helper edited in between (as an action
+input, not part of the worker's key), which the second compile must see.
+A and B come as arm_compile passes built-in models: their files in models/. A's program, report and
 intermediates from both requests must be byte-identical to each other, to the
 one-shot CLI's (//backend:compile) and to the worker binary's one-shot
 params-file mode (what `--config=no_worker` runs); A's response text must be the
@@ -28,8 +31,17 @@ _BACKEND = pathlib.Path(os.path.abspath(__file__)).parent.parent / "backend"
 _WORKER = str(_BACKEND / "compile_worker")
 _COMPILE = str(_BACKEND / "compile")
 
-A = ["--model", "add", "--target", "ethos-u55-128"]
-B = ["--model", "conv_net", "--target", "ethos-u85-256", "--bundleio"]
+_MODELS = _BACKEND.parent / "models"
+A = ["--model", f"{_MODELS}/operators/add.py:MODEL", "--model_name", "add", "--target", "ethos-u55-128"]
+B = [
+    "--model",
+    f"{_MODELS}/conv_net.py:MODEL",
+    "--model_name",
+    "conv_net",
+    "--target",
+    "ethos-u85-256",
+    "--bundleio",
+]
 
 
 def outputs(directory: pathlib.Path, name: str, extension: str = ".pte") -> list[str]:
@@ -113,6 +125,14 @@ class CompileWorkerTest(absltest.TestCase):
         corrupt = cls.tmp / "corrupt_weights.pt"
         corrupt.write_bytes(b"not a state_dict")
 
+        user = cls.tmp / "user"
+        user.mkdir(exist_ok=True)
+        (user / "user_model.py").write_text(
+            "import torch\nimport helper\n\n"
+            "ModelUnderTest = torch.nn.Linear(4, helper.WIDTH)\nModelInputs = (torch.ones(1, 4),)\n"
+        )
+        user_compile = ["--model", str(user / "user_model.py"), "--model_path", str(user), "--target", "TOSA-1.0+FP"]
+
         worker = Worker(cls.tmp / "worker.log")
         cls.responses = {}
         sequence = [
@@ -125,6 +145,10 @@ class CompileWorkerTest(absltest.TestCase):
         ]
         for request_id, (name, arguments) in enumerate(sequence):
             cls.responses[name] = worker.request(arguments, request_id)
+        for width in (2, 3):
+            (user / "helper.py").write_text(f"WIDTH = {width}\n")
+            name = f"c{width}"
+            cls.responses[name] = worker.request([*user_compile, *outputs(cls.tmp / name, "user")], len(cls.responses))
         cls.worker_exit = worker.close()
 
         cls.cli = subprocess.run(
@@ -154,6 +178,15 @@ class CompileWorkerTest(absltest.TestCase):
         self.assertTrue((self.tmp / "b" / "conv_net.bpte").is_file())
         self.assertEqual(self.cli.returncode, 0, self.cli.stderr)
         self.assertEqual(self.one_shot.returncode, 0, self.one_shot.stderr)
+
+    def test_a_model_s_own_modules_are_imported_afresh_by_each_request(self) -> None:
+        reports = {}
+        for name in ("c2", "c3"):
+            self.assertEqual(self.responses[name]["exitCode"], 0, self.responses[name]["output"])
+            reports[name] = json.loads((self.tmp / name / "user.report.json").read_text())
+        # Linear(4, 2) then Linear(4, 3): a helper module left cached from the
+        # first request would compile the same program twice.
+        self.assertLess(reports["c2"]["program_bytes"], reports["c3"]["program_bytes"])
 
     def test_bad_flag_is_a_usage_error(self) -> None:
         response = self.responses["unknown_flag"]

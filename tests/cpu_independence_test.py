@@ -21,6 +21,7 @@ from absl.testing import absltest
 _QEMU = flags.DEFINE_string("qemu_x86_64", None, "qemu-x86_64 (user mode).")
 _CPU = flags.DEFINE_string("cpu", "Nehalem", "The CPU model qemu emulates.")
 _MODEL = flags.DEFINE_string("model", None, "The model the program was compiled from.")
+_MODEL_NAME = flags.DEFINE_string("model_name", None, "The model's name in the report, as arm_compile passes it.")
 _TARGET = flags.DEFINE_string("target", None, "Its target.")
 _PROGRAM = flags.DEFINE_string("program", None, "The Bazel-built .pte.")
 _REPORT = flags.DEFINE_string("report", None, "Its report.json.")
@@ -42,6 +43,7 @@ class CpuIndependenceTest(absltest.TestCase):
             "-m",
             "backend.compile",
             f"--model={_MODEL.value}",
+            f"--model_name={_MODEL_NAME.value}",
             f"--target={_TARGET.value}",
             f"--output={out / 'program.pte'}",
             f"--report={out / 'report.json'}",
@@ -60,5 +62,5 @@ class CpuIndependenceTest(absltest.TestCase):
 
 
 if __name__ == "__main__":
-    flags.mark_flags_as_required(["qemu_x86_64", "model", "target", "program", "report"])  # type: ignore[no-untyped-call]
+    flags.mark_flags_as_required(["qemu_x86_64", "model", "model_name", "target", "program", "report"])  # type: ignore[no-untyped-call]
     absltest.main()

@@ -47,6 +47,19 @@ def _make_archive() -> bytes:
     return buffer.getvalue()
 
 
+class _RedirectingHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files, and answers /redirect/NAME with a redirect to plain http elsewhere."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/redirect/"):
+            self.send_response(302)
+            port = self.headers["Host"].rsplit(":", 1)[1]
+            self.send_header("Location", f"http://127.0.0.2:{port}/x")
+            self.end_headers()
+            return
+        super().do_GET()
+
+
 class FvpInstallTest(absltest.TestCase):
     served: pathlib.Path
     archive: bytes
@@ -60,7 +73,7 @@ class FvpInstallTest(absltest.TestCase):
         (cls.served / "Corstone-320").mkdir(parents=True, exist_ok=True)
         cls.archive = _make_archive()
         (cls.served / "Corstone-320/fvp.tgz").write_bytes(cls.archive)
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(cls.served))
+        handler = functools.partial(_RedirectingHandler, directory=str(cls.served))
         cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=cls.server.serve_forever, daemon=True).start()
         cls.base = f"http://127.0.0.1:{cls.server.server_address[1]}"
@@ -72,7 +85,8 @@ class FvpInstallTest(absltest.TestCase):
         super().tearDownClass()
 
     def install(self, *, eula: bool, checksum: str, path: str = "Corstone-320/fvp.tgz",
-                install_dir: str = "") -> subprocess.CompletedProcess[str]:
+                install_dir: str = "", url: str = "",
+                max_bytes: int = 1 << 20) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k != _EULA}
         if eula:
             env[_EULA] = "True"
@@ -80,7 +94,8 @@ class FvpInstallTest(absltest.TestCase):
         return subprocess.run(
             [sys.executable, str(_INSTALLER), "--model", "corstone320",
              "--binary", "FVP_Corstone_SSE-320", "--installer", "FVP_Corstone_SSE-320.sh",
-             "--url", f"{self.base}/{path}", "--checksum", checksum, "--checksum_algorithm", "md5",
+             "--url", url or f"{self.base}/{path}", "--checksum", checksum,
+             "--checksum_algorithm", "md5", "--max_bytes", str(max_bytes),
              "--destination", destination, "--install_dir", install_dir],
             capture_output=True, text=True, env=env, check=False,
         )
@@ -109,6 +124,27 @@ class FvpInstallTest(absltest.TestCase):
         self.assertEqual(subprocess.run([path], capture_output=True, text=True, check=True).stdout,
                          "fake FVP\n")
 
+    def test_plain_http_to_another_host_is_refused(self) -> None:
+        # A mirror on the network over plain http could swap the MD5-pinned archive.
+        for url in ("http://mirror.invalid/Corstone-320/fvp.tgz", "ftp://127.0.0.1/fvp.tgz",
+                    "file:///etc/passwd"):
+            result = self.install(eula=True, checksum=self.good_md5(), url=url)
+            self.assertEqual(result.returncode, 1, url)
+            self.assertIn(f"refusing to download {url}: only https URLs", result.stderr)
+
+    def test_redirect_to_plain_http_elsewhere_is_refused(self) -> None:
+        # The server answers /redirect/... with a 302 to plain http on 127.0.0.2.
+        result = self.install(eula=True, checksum=self.good_md5(), path="redirect/fvp.tgz")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("refusing to download http://127.0.0.2:", result.stderr)
+
+    def test_archive_larger_than_its_bound_is_refused(self) -> None:
+        result = self.install(eula=True, checksum=self.good_md5(), max_bytes=len(self.archive) - 1)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn(f"larger than the {len(self.archive) - 1} bytes pinned for it", result.stderr)
+        exact = self.install(eula=True, checksum=self.good_md5(), max_bytes=len(self.archive))
+        self.assertEqual(exact.returncode, 0, exact.stderr)
+
     def test_missing_archive_on_the_server_is_a_clear_error(self) -> None:
         result = self.install(eula=True, checksum=self.good_md5(), path="Corstone-320/absent.tgz")
         self.assertEqual(result.returncode, 1)
@@ -132,8 +168,15 @@ class FvpInstallTest(absltest.TestCase):
 
 
 class RunFvpTest(absltest.TestCase):
-    def run_with_fake_fvp(self, body: str | None) -> subprocess.CompletedProcess[str]:
-        tmp = pathlib.Path(self.create_tempdir().full_path)
+    def run_with_fake_fvp(self, body: str | None,
+                          tmp: pathlib.Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Runs run_fvp.sh; with tmp, as outside a test (TMPDIR=tmp, no outputs dir)."""
+        env = {k: v for k, v in os.environ.items() if k != "TEST_UNDECLARED_OUTPUTS_DIR"}
+        if tmp is None:
+            tmp = pathlib.Path(self.create_tempdir().full_path)
+            env["TEST_UNDECLARED_OUTPUTS_DIR"] = str(tmp / "out")
+        else:
+            env["TMPDIR"] = str(tmp)
         program = tmp / "app.elf"
         program.write_bytes(b"\x7fELF")
         fvp = tmp / "FVP"
@@ -143,8 +186,7 @@ class RunFvpTest(absltest.TestCase):
         return subprocess.run(
             ["bash", str(_RUNNER), "--fvp", str(fvp), "--program", str(program),
              "--pass_line", "ALL TESTS PASSED", "--timelimit", "5", "--", "-C", "x=1"],
-            capture_output=True, text=True, check=False,
-            env={**os.environ, "TEST_UNDECLARED_OUTPUTS_DIR": str(tmp / "out")},
+            capture_output=True, text=True, check=False, env=env,
         )
 
     def test_passes_on_exit_zero_with_the_pass_line(self) -> None:
@@ -170,6 +212,17 @@ class RunFvpTest(absltest.TestCase):
         result = self.run_with_fake_fvp(None)
         self.assertEqual(result.returncode, 1)
         self.assertIn("missing or not executable", result.stderr)
+
+    def test_log_outside_a_test_does_not_follow_a_planted_symlink(self) -> None:
+        # Another user of a shared /tmp plants TMPDIR/fvp.log -> a file of ours.
+        tmp = pathlib.Path(self.create_tempdir().full_path)
+        victim = tmp / "victim"
+        victim.write_text("precious\n")
+        (tmp / "fvp.log").symlink_to(victim)
+        result = self.run_with_fake_fvp("echo ALL TESTS PASSED; exit 0\n", tmp=tmp)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(victim.read_text(), "precious\n")
+        self.assertEqual(len(list(tmp.glob("fvp.*.log"))), 1)
 
     def test_fvp_receives_the_program_and_parameters(self) -> None:
         result = self.run_with_fake_fvp('echo "$@"; echo ALL TESTS PASSED\n')

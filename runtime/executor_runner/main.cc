@@ -35,6 +35,7 @@
 #include "runtime/executor_runner/bundled_program.h"
 #include "runtime/executor_runner/flags.h"
 #include "runtime/executor_runner/runner_lib.h"
+#include "runtime/ethos_u_delegate/ethos_u_backend.h"
 
 namespace etrunner {
 namespace {
@@ -388,6 +389,8 @@ Status RunOne(const Program& program, const RunnerFlags& flags,
   // Inferences.
   SetFatalSignalContext("executing the method");
   double total_ms = 0;
+  const ethos_u_delegate::ExecutionTotals npu_before =
+      ethos_u_delegate::ExecutionTotalsSoFar();
   for (int64_t run = 1; run <= flags.num_inferences; ++run) {
     st = inputs.SetAll(session->method());
     if (!st.ok()) {
@@ -420,6 +423,17 @@ Status RunOne(const Program& program, const RunnerFlags& flags,
   std::printf("%saverage: %.3f ms over %" PRId64 " inference(s)\n", label,
               total_ms / static_cast<double>(flags.num_inferences),
               flags.num_inferences);
+  const ethos_u_delegate::ExecutionTotals npu_after =
+      ethos_u_delegate::ExecutionTotalsSoFar();
+  if (npu_after.calls > npu_before.calls) {
+    const double runs = static_cast<double>(flags.num_inferences);
+    std::printf(
+        "%sof which Ethos-U functional model: %.3f ms per inference "
+        "(%.1f delegate call(s)); the rest ran on the CPU\n",
+        label,
+        (npu_after.model_milliseconds - npu_before.model_milliseconds) / runs,
+        static_cast<double>(npu_after.calls - npu_before.calls) / runs);
+  }
 
   // Outputs.
   SetFatalSignalContext("reading the outputs");
@@ -741,6 +755,16 @@ int Run(const RunnerFlags& flags) {
                 a->name().c_str(), a->peak(), a->capacity(),
                 Percent(a->peak(), a->capacity()).c_str(),
                 a->num_allocations());
+  }
+  const std::vector<ethos_u_delegate::DelegateMemory> delegates =
+      ethos_u_delegate::InitialisedDelegates();
+  for (size_t i = 0; i < delegates.size(); ++i) {
+    std::printf("memory: Ethos-U delegate %zu: command stream %zu bytes, "
+                "weights %zu bytes, scratch %zu bytes, fast scratch %zu "
+                "bytes\n",
+                i, delegates[i].command_stream_bytes,
+                delegates[i].weight_bytes, delegates[i].scratch_bytes,
+                delegates[i].fast_scratch_bytes);
   }
 
   if (etdump) {

@@ -56,9 +56,51 @@ std::set<int32_t> MoveDestinations(const fb::ExecutionPlan& plan) {
   return moved;
 }
 
+// What ExecuTorch's BackendDelegate::Init dereferences without checking (a
+// missing compile spec key or value, inline data without bytes crash it):
+// every delegate's id, data reference and compile specs must be present.
+Status CheckDelegates(const fb::Program& program, const fb::ExecutionPlan& plan,
+                      const std::string& method) {
+  if (plan.delegates() == nullptr) {
+    return Status::Ok();
+  }
+  const auto* inline_data = program.backend_delegate_data();
+  for (flatbuffers::uoffset_t i = 0; i < plan.delegates()->size(); ++i) {
+    const fb::BackendDelegate* delegate = plan.delegates()->Get(i);
+    const std::string where =
+        "method '" + method + "': delegate " + std::to_string(i);
+    if (delegate == nullptr || delegate->id() == nullptr ||
+        delegate->processed() == nullptr) {
+      return Status::Error(kExitInvalidProgram,
+                           where + " has no backend id or no data reference");
+    }
+    const fb::BackendDelegateDataReference& processed = *delegate->processed();
+    if (processed.location() == fb::DataLocation::INLINE &&
+        (inline_data == nullptr || processed.index() >= inline_data->size() ||
+         inline_data->Get(processed.index()) == nullptr ||
+         inline_data->Get(processed.index())->data() == nullptr)) {
+      return Status::Error(kExitInvalidProgram,
+                           where + " refers to inline data " +
+                               std::to_string(processed.index()) +
+                               " that the program does not have");
+    }
+    if (delegate->compile_specs() == nullptr) {
+      continue;
+    }
+    for (const fb::CompileSpec* spec : *delegate->compile_specs()) {
+      if (spec == nullptr || spec->key() == nullptr ||
+          spec->value() == nullptr) {
+        return Status::Error(kExitInvalidProgram,
+                             where + " has a compile spec without key or value");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Status CheckTensorData(const uint8_t* data, size_t size) {
+Status CheckProgram(const uint8_t* data, size_t size) {
   flatbuffers::Verifier verifier(data, size);
   if (size >= FLATBUFFERS_MAX_BUFFER_SIZE || !fb::VerifyProgramBuffer(verifier)) {
     return Status::Error(kExitInvalidProgram,
@@ -77,6 +119,10 @@ Status CheckTensorData(const uint8_t* data, size_t size) {
     const std::set<int32_t> inputs = Indices(plan->inputs());
     const std::set<int32_t> outputs = Indices(plan->outputs());
     const std::set<int32_t> moved = MoveDestinations(*plan);
+    Status delegates = CheckDelegates(*program, *plan, method);
+    if (!delegates.ok()) {
+      return delegates;
+    }
     for (flatbuffers::uoffset_t i = 0; i < plan->values()->size(); ++i) {
       const fb::EValue* value = plan->values()->Get(i);
       const fb::Tensor* tensor =

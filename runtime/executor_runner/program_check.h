@@ -8,6 +8,11 @@
 // opt_mul_out doing so on a mutated program). This check rejects, before
 // anything runs, every such tensor that nothing will give data to.
 //
+// Its BackendDelegate::Init dereferences a delegate's inline data and compile
+// spec keys and values without checking that the flatbuffer has them (the
+// fuzzer crashed it once the Ethos-U backend was linked and delegated programs
+// got that far): every delegate must have them.
+//
 // Like the bundled-program reader (bundled_program.h), it reads the flatbuffer
 // with Debian's FlatBuffers 2.0.8 and is compiled with hidden visibility, so
 // this header includes no ExecuTorch header.
@@ -25,8 +30,10 @@ namespace etrunner {
 // method, a tensor with elements and no data must be a method input (set_input
 // gives it data) or the destination of a move instruction (control flow);
 // otherwise kExitInvalidProgram, or kExitUnsupported for a method output (this
-// runner gives outputs no buffers of its own). A buffer the flatbuffer
-// verifier rejects is kExitInvalidProgram.
-Status CheckTensorData(const uint8_t* data, size_t size);
+// runner gives outputs no buffers of its own). Every delegate needs a backend
+// id, a data reference to inline data the program has (or a segment), and
+// compile specs with keys and values; otherwise kExitInvalidProgram. A buffer
+// the flatbuffer verifier rejects is kExitInvalidProgram.
+Status CheckProgram(const uint8_t* data, size_t size);
 
 }  // namespace etrunner

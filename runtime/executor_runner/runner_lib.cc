@@ -425,7 +425,7 @@ FileKind IdentifyFile(const uint8_t* data, size_t size,
 
 namespace {
 
-// Runs CheckTensorData on the program's flatbuffer: the whole file, or, when
+// Runs CheckProgram on the program's flatbuffer: the whole file, or, when
 // the extended header ("eh00" at offset 8) gives its size, the part before
 // the segments (which hold constant and delegate data, not read here).
 Status CheckProgramFlatbuffer(executorch::runtime::DataLoader* loader) {
@@ -458,7 +458,7 @@ Status CheckProgramFlatbuffer(executorch::runtime::DataLoader* loader) {
     return Status::Error(kExitIo, "cannot read the program: " +
                                       Explain(flatbuffer.error()));
   }
-  return CheckTensorData(static_cast<const uint8_t*>(flatbuffer->data()),
+  return CheckProgram(static_cast<const uint8_t*>(flatbuffer->data()),
                          flatbuffer->size());
 }
 

@@ -2,10 +2,10 @@
 
 The command stream comes from the .pte's own Ethos-U delegate blob; Vela's
 disassembly from re-running the pinned Vela on the TOSA graph ExecuTorch handed
-it (the compile's intermediates) with the same flags.
+it (the compile's intermediates) with the flags of the delegate's compile specs,
+once per partition (about a second each; nothing here imports torch).
 """
 
-import json
 import pathlib
 import re
 import struct
@@ -16,7 +16,6 @@ from absl.testing import absltest
 from tools.ethosu import model, pte, vela_disassembly
 
 _PROGRAM = flags.DEFINE_string("program", None, ".pte compiled for an Ethos-U55.", required=True)
-_REPORT = flags.DEFINE_string("report", None, "The compile's report.json.", required=True)
 _INTERMEDIATES = flags.DEFINE_string("intermediates", None, "The compile's intermediates directory.", required=True)
 _MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.", required=True)
 
@@ -34,19 +33,25 @@ def _tosa_graphs(intermediates: pathlib.Path) -> list[pathlib.Path]:
 
 
 class DisassemblyTest(absltest.TestCase):
-    def setUp(self) -> None:
-        self.model = model.EthosUModel(_MODEL_LIBRARY.value)
-        self.blobs = pte.delegate_blobs(pathlib.Path(_PROGRAM.value).read_bytes())
-        self.graphs = _tosa_graphs(pathlib.Path(_INTERMEDIATES.value))
-        self.flags = vela_disassembly.vela_flags(json.loads(pathlib.Path(_REPORT.value).read_text()))
+    model: model.EthosUModel
+    delegates: list[pte.Delegate]
+    vela: list[str]  # Vela's disassembly of each partition
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.model = model.EthosUModel(_MODEL_LIBRARY.value)
+        cls.delegates = pte.ethos_u_delegates(pathlib.Path(_PROGRAM.value).read_bytes())
+        graphs = _tosa_graphs(pathlib.Path(_INTERMEDIATES.value))
+        if len(graphs) != len(cls.delegates):
+            raise AssertionError(f"{len(graphs)} TOSA graphs for {len(cls.delegates)} delegated partitions")
+        cls.vela = [vela_disassembly.run_vela(graph, delegate.vela_flags)
+                    for graph, delegate in zip(graphs, cls.delegates, strict=True)]
 
     def test_every_command_matches_vela(self) -> None:
-        self.assertGreater(len(self.blobs), 0, "no Ethos-U delegate in the program")
-        self.assertEqual(len(self.graphs), len(self.blobs), "one TOSA graph per delegated partition")
-        for index, (blob_bytes, graph) in enumerate(zip(self.blobs, self.graphs, strict=True)):
-            blob = self.model.parse_blob(blob_bytes)
+        self.assertGreater(len(self.delegates), 0, "no Ethos-U delegate in the program")
+        for index, (delegate, vela) in enumerate(zip(self.delegates, self.vela, strict=True)):
+            blob = self.model.parse_blob(delegate.blob)
             ours = self.model.disassemble(blob.cmd_data)
-            vela = vela_disassembly.run_vela(graph, self.flags)
             commands = vela_disassembly.command_lines(vela)
             self.assertGreater(len(commands), 0, f"partition {index}: Vela printed no commands")
             self.assertEqual(vela_disassembly.compare(ours, vela), [], f"partition {index}")
@@ -54,11 +59,10 @@ class DisassemblyTest(absltest.TestCase):
     def test_a_changed_word_is_found(self) -> None:
         # The comparison can fail: the final command (NPU_OP_STOP, mask 0xffff)
         # with its parameter changed no longer matches Vela's line.
-        blob = self.model.parse_blob(self.blobs[0])
+        blob = self.model.parse_blob(self.delegates[0].blob)
         (last,) = struct.unpack_from("<I", blob.cmd_data, len(blob.cmd_data) - 4)
         changed = blob.cmd_data[:-4] + struct.pack("<I", last ^ 0x10000)
-        vela = vela_disassembly.run_vela(self.graphs[0], self.flags)
-        problems = vela_disassembly.compare(self.model.disassemble(changed), vela)
+        problems = vela_disassembly.compare(self.model.disassemble(changed), self.vela[0])
         self.assertEqual(len(problems), 1)
         self.assertIn("NPU_OP_STOP", problems[0])
 

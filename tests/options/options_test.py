@@ -134,11 +134,15 @@ class OptionsTest(absltest.TestCase):
         self.assertFalse(self.u85["direct_drive"])
         library = model.EthosUModel(str(_MODEL_LIBRARY.value))
 
-        def blob(path: str | None) -> model.Blob:
-            (only,) = pte.delegate_blobs(pathlib.Path(str(path)).read_bytes())
-            return library.parse_blob(only)
+        def delegate(path: str | None) -> pte.Delegate:
+            (only,) = pte.ethos_u_delegates(pathlib.Path(str(path)).read_bytes())
+            return only
 
-        direct, default = blob(_DIRECT_DRIVE_PROGRAM.value), blob(_DEFAULT_U85_PROGRAM.value)
+        direct_delegate = delegate(_DIRECT_DRIVE_PROGRAM.value)
+        direct, default = (
+            library.parse_blob(direct_delegate.blob),
+            library.parse_blob(delegate(_DEFAULT_U85_PROGRAM.value).blob),
+        )
         # What the delegate binds: by default the input and output live in the
         # scratch arena (region 1); with direct drive each is a region of its
         # own (3: inputs, 4: outputs), so the driver points the NPU at the
@@ -157,12 +161,11 @@ class OptionsTest(absltest.TestCase):
         self.assertNotIn(4, {region for _, _, region in default_payload.regions()})
 
         # Decoded as Vela decodes it: Vela's disassembly of the same graph with
-        # the same flags has as many commands and the same region commands at
-        # the same offsets.
+        # the flags the delegate was compiled with has as many commands and the
+        # same region commands at the same offsets.
+        self.assertIn("--cop-format=COP2", direct_delegate.vela_flags)
         (graph,) = pathlib.Path(str(_DIRECT_DRIVE_INTERMEDIATES.value)).glob("output_tag*.tosa")
-        vela = vela_disassembly.command_lines(
-            vela_disassembly.run_vela(graph, vela_disassembly.vela_flags(self.reports["u85_direct_drive"]))
-        )
+        vela = vela_disassembly.command_lines(vela_disassembly.run_vela(graph, direct_delegate.vela_flags))
         self.assertEqual(len(direct_payload.commands), len(vela))
         self.assertEqual(direct_payload.regions(), vela_regions(vela))
         # The comparison can fail: the first IFM_REGION command with region 1

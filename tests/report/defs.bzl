@@ -9,10 +9,25 @@ def _coverage_report_files_impl(ctx):
     reports = []
     timings = []
     expected = []
+    npu_steps = []
+    steps_by_label = {target.label: steps for target, steps in ctx.attr.npu_max_steps.items()}
+    unknown = [label for label in steps_by_label if label not in [p.label for p in ctx.attr.programs]]
+    if unknown:
+        fail("npu_max_steps names programs that are not in programs: %s" % unknown)
     for program in ctx.attr.programs:
         info = program[ArmProgramInfo]
         reports.append(info.report)
-        expected.append({"label": str(program.label), "model": info.model, "target": info.target})
+        steps = steps_by_label.get(program.label)
+        name = info.report.basename[:-len(".report.json")]  # the generator's name of the program
+        expected.append({
+            "label": str(program.label),
+            "model": info.model,
+            "name": name,
+            "npu_max_steps": int(steps) if steps != None else None,
+            "target": info.target,
+        })
+        if steps != None:
+            npu_steps.append("%s=%s" % (name, steps))
 
         # Compile times are a separate, optional output group: they are not
         # reproducible, and older arm_compile rules do not write them.
@@ -22,6 +37,7 @@ def _coverage_report_files_impl(ctx):
     args = ctx.actions.args()
     args.add_all(reports, format_each = "--report=%s")
     args.add_all(timings, format_each = "--timing=%s")
+    args.add_all(npu_steps, format_each = "--npu_steps=%s")
     args.add("--html", ctx.outputs.html)
     args.add("--png", ctx.outputs.png)
     args.add("--title", ctx.attr.title)
@@ -48,6 +64,10 @@ coverage_report_files = rule(
             providers = [ArmProgramInfo],
             doc = "arm_compile targets.",
         ),
+        "npu_max_steps": attr.label_keyed_string_dict(
+            doc = "Program → its recorded largest difference on the functional Ethos-U55 model, in " +
+                  "quantization steps (tests/ethos_u/npu_expectations.bzl); other programs are 'not run'.",
+        ),
         "title": attr.string(default = _TITLE),
         "_generator": attr.label(
             default = "//tests/report:generate",
@@ -62,7 +82,7 @@ coverage_report_files = rule(
     },
 )
 
-def coverage_report(name, programs, title = _TITLE, **kwargs):
+def coverage_report(name, programs, npu_max_steps = {}, title = _TITLE, **kwargs):
     """The report of `programs`: `bazel run :<name>` writes it, `<name>_render_test` checks it.
 
     Declares:
@@ -76,6 +96,8 @@ def coverage_report(name, programs, title = _TITLE, **kwargs):
     Args:
       name: name of the runnable target.
       programs: arm_compile (or arm_program) labels.
+      npu_max_steps: {program label: "N"}, the recorded largest difference of
+        programs run on the functional Ethos-U55 model (0: bit-exact).
       title: page title.
       **kwargs: common attributes (tags, visibility, ...) for all the targets.
     """
@@ -83,6 +105,7 @@ def coverage_report(name, programs, title = _TITLE, **kwargs):
     coverage_report_files(
         name = files,
         programs = programs,
+        npu_max_steps = npu_max_steps,
         title = title,
         **kwargs
     )

@@ -1,12 +1,14 @@
 """Writes the compile report of many programs: report.html and its chart report.png.
 
   generate --report=a.report.json [--report=...] [--timing=a.timing.json ...] \
-      --html=report.html --png=report.png
+      [--npu_steps=a=0 ...] --html=report.html --png=report.png
 
 Inputs are arm_compile's `<name>.report.json` files (backend/compile.py) and,
 optionally, its `<name>.timing.json` files ({"compile_seconds": s}), paired by
-`<name>`. The page is self-contained (inline CSS, the chart as a data: URL, no
-scripts) so that it can be mailed or archived as one file.
+`<name>`, and per `<name>` the largest difference recorded for the program on the
+functional Ethos-U55 model (tests/ethos_u/npu_expectations.bzl). The page is
+self-contained (inline CSS, the chart as a data: URL, no scripts) so that it can
+be mailed or archived as one file.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import json
 import math
 import pathlib
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from absl import app, flags
@@ -29,6 +31,12 @@ from PIL import Image, ImageDraw, ImageFont
 _REPORTS = flags.DEFINE_multi_string("report", [], "An arm_compile <name>.report.json; repeat for each program.")
 _TIMINGS = flags.DEFINE_multi_string(
     "timing", [], "An arm_compile <name>.timing.json (optional), matched to <name>.report.json."
+)
+_NPU_STEPS = flags.DEFINE_multi_string(
+    "npu_steps",
+    [],
+    "<name>=<N>: the program <name> runs on the functional Ethos-U55 model within N quantization steps of "
+    "the TOSA reference model (0: bit-exact), as recorded and tested; repeat per program.",
 )
 _HTML = flags.DEFINE_string("html", "", "Where to write the HTML page (required).")
 _PNG = flags.DEFINE_string("png", "", "Where to write the chart (required).")
@@ -74,6 +82,9 @@ class Program:
     versions: dict[str, str]
     # The report's row: the model, with non-default activations (16A8W) apart.
     row: str
+    # Largest difference on the functional Ethos-U55 model, in quantization
+    # steps; None: the program was not run on it.
+    npu_steps: int | None = None
 
     @property
     def delegation(self) -> float | None:
@@ -130,16 +141,35 @@ def load_program(report_path: pathlib.Path, timing_path: pathlib.Path | None) ->
         raise ReportError(f"{report_path}: not an arm_compile report ({type(error).__name__}: {error})") from error
 
 
-def load_programs(reports: Sequence[str], timings: Sequence[str]) -> list[Program]:
-    """Pairs <name>.timing.json with <name>.report.json; sorted by row, then target."""
+def parse_npu_steps(items: Sequence[str]) -> dict[str, int]:
+    """{<name>: N} from --npu_steps=<name>=<N> items."""
+    steps = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if not name or not value.isdigit():
+            raise ReportError(f"--npu_steps={item}: expected <program name>=<steps>")
+        steps[name] = int(value)
+    return steps
+
+
+def load_programs(
+    reports: Sequence[str], timings: Sequence[str], npu_steps: Mapping[str, int] | None = None
+) -> list[Program]:
+    """Pairs <name>.timing.json and npu_steps[<name>] with <name>.report.json; sorted by row, then target."""
     timing_by_name = {_name(pathlib.Path(t), _TIMING_SUFFIX): pathlib.Path(t) for t in timings}
     report_names = {_name(pathlib.Path(r), _REPORT_SUFFIX) for r in reports}
+    npu_steps = npu_steps or {}
     orphans = sorted(set(timing_by_name) - report_names)
     if orphans:
         raise ReportError(f"timing files without a report: {', '.join(orphans)}")
-    programs = [
-        load_program(pathlib.Path(r), timing_by_name.get(_name(pathlib.Path(r), _REPORT_SUFFIX))) for r in reports
-    ]
+    orphans = sorted(set(npu_steps) - report_names)
+    if orphans:
+        raise ReportError(f"Ethos-U model results without a report: {', '.join(orphans)}")
+    programs = []
+    for report in reports:
+        name = _name(pathlib.Path(report), _REPORT_SUFFIX)
+        program = load_program(pathlib.Path(report), timing_by_name.get(name))
+        programs.append(dataclasses.replace(program, npu_steps=npu_steps.get(name)))
     # Programs that would share a cell (same row and target, other options
     # differ) get a row of their own, named after the program.
     cells = collections.Counter((p.row, p.target) for p in programs)
@@ -319,6 +349,18 @@ def _cpu_cell(program: Program) -> str:
     return " ".join(items)
 
 
+def npu_cell_text(steps: int | None) -> str:
+    """The Ethos-U model column: bit-exact, ±N steps or not run."""
+    if steps is None:
+        return "not run"
+    return "bit-exact" if steps == 0 else f"±{steps} step{'s' if steps > 1 else ''}"
+
+
+def _npu_cell(steps: int | None) -> str:
+    css = "npu exact" if steps == 0 else "npu missing" if steps is None else "npu"
+    return f'<td class="num {css}">{npu_cell_text(steps)}</td>'
+
+
 def _ratio_cell(ratio: float | None, detail: str) -> str:
     if ratio is None:
         return f'<td class="num missing">{_MISSING}</td>'
@@ -339,6 +381,8 @@ td.name { white-space: nowrap; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.ratio { text-align: center; font-weight: 600; }
 td.missing { color: #999; text-align: center; }
+td.npu { text-align: center; }
+td.npu.exact { color: #2a7; }
 span.op { display: inline-block; background: #fde2e1; border-radius: 3px; padding: 0 4px; margin: 1px 0;
   font: 12px ui-monospace, monospace; }
 span.op.io { background: #ececec; color: #666; }
@@ -406,6 +450,7 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
                 "flash / DRAM",
                 "program",
                 "compile time",
+                "executed on the Ethos-U model",
             )
         ),
         "</tr></thead><tbody>",
@@ -427,6 +472,7 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
             f'<td class="num">{_bytes(p.flash_bytes)}</td>',
             f'<td class="num">{_bytes(p.program_bytes)}</td>',
             f'<td class="num">{_seconds(p.compile_seconds)}</td>',
+            _npu_cell(p.npu_steps),
             "</tr>",
         ]
     out += [
@@ -436,7 +482,11 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
         '<span class="op io">quantize/dequantize</span> at the program boundary stay there in every quantized '
         "program. NPU cycles, latency, SRAM and flash/DRAM are Vela's estimates (Ethos-U targets only), "
         "latency at the system configuration's core clock. Program: size of the .pte. "
-        "Compile time: wall clock of the compile action, where recorded.</footer>",
+        "Compile time: wall clock of the compile action, where recorded. "
+        "Executed on the Ethos-U model: the program's delegated partitions, from the .pte's own bytes, on the "
+        "functional Ethos-U55 model (runtime/ethos_u) against the TOSA reference model on the same graph and "
+        "inputs, the largest difference in output quantization steps as recorded in "
+        "tests/ethos_u/npu_expectations.bzl and checked by //tests/ethos_u:u55_&lt;entry&gt;_npu.</footer>",
         "</body></html>",
         "",
     ]
@@ -450,7 +500,7 @@ def main(argv: list[str]) -> int:
     if not _REPORTS.value or not _HTML.value or not _PNG.value:
         raise app.UsageError("--html, --png and at least one --report are required")
     try:
-        programs = load_programs(_REPORTS.value, _TIMINGS.value)
+        programs = load_programs(_REPORTS.value, _TIMINGS.value, parse_npu_steps(_NPU_STEPS.value))
     except ReportError as error:
         print(f"generate: {error}", file=sys.stderr)
         return 1

@@ -100,6 +100,32 @@ class GenerateTest(absltest.TestCase):
         self.assertIn('<span class="op io">quantized_decomposed::quantize_per_tensor.out&nbsp;×2</span>', rows[0])
         self.assertNotRegex(page, r"(src|href)=\"(https?:|//)")
 
+    def test_ethos_u_model_column_per_program(self) -> None:
+        programs = generate.load_programs(
+            [
+                self.write("u55_add.report.json", _report("add", "ethos-u55-128", _VELA)),
+                self.write("u55_mul.report.json", _report("mul", "ethos-u55-128", _VELA)),
+                self.write("u85_add.report.json", _report("add", "ethos-u85-256", _VELA)),
+            ],
+            [],
+            generate.parse_npu_steps(["u55_add=0", "u55_mul=3"]),
+        )
+        page = generate.render_html(programs, generate.render_chart(programs), "t")
+        self.assertIn("<th>executed on the Ethos-U model</th>", page)
+        cells = {
+            name: re.findall(r'<td class="num npu[^"]*">([^<]*)</td>', row)
+            for name, row in re.findall(r'<tr data-name="([^"]*)"(.*?)</tr>', page, re.S)
+        }
+        self.assertEqual(cells, {"u55_add": ["bit-exact"], "u55_mul": ["±3 steps"], "u85_add": ["not run"]})
+        self.assertEqual(generate.npu_cell_text(1), "±1 step")
+
+    def test_ethos_u_model_result_without_report_or_number_is_an_error(self) -> None:
+        report = self.write("u55_add.report.json", _report("add", "ethos-u55-128", _VELA))
+        with self.assertRaisesRegex(generate.ReportError, "Ethos-U model results without a report: u55_mul"):
+            generate.load_programs([report], [], {"u55_mul": 0})
+        with self.assertRaisesRegex(generate.ReportError, "--npu_steps=u55_add=x: expected"):
+            generate.parse_npu_steps(["u55_add=x"])
+
     def test_int16_and_clashing_programs_get_rows_of_their_own(self) -> None:
         int16 = {**_report("conv2d", "ethos-u55-128", _VELA), "activations": "int16"}
         programs = generate.load_programs(

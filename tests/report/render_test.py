@@ -22,7 +22,9 @@ from toolchains.chromium.headless import Browser, Page
 _CHROMIUM = flags.DEFINE_string("chromium", None, "The pinned Chromium's run wrapper.", required=True)
 _HTML = flags.DEFINE_string("html", None, "report.html to open.", required=True)
 _PNG = flags.DEFINE_string("png", None, "report.png, the chart the page embeds.", required=True)
-_EXPECTED = flags.DEFINE_string("expected", None, "JSON list of {label, model, target}.", required=True)
+_EXPECTED = flags.DEFINE_string(
+    "expected", None, "JSON list of {label, model, name, npu_max_steps, target}.", required=True
+)
 
 # Schemes a self-contained page may load: itself and its inline chart.
 _LOCAL_SCHEMES = ("file:", "data:")
@@ -37,10 +39,16 @@ def _png_size(path: pathlib.Path) -> tuple[int, int]:
     return width, height
 
 
+def _npu_text(steps: int | None) -> str:
+    if steps is None:
+        return "not run"
+    return "bit-exact" if steps == 0 else f"±{steps} step{'s' if steps > 1 else ''}"
+
+
 class RenderTest(absltest.TestCase):
     browser: ClassVar[Browser]
     page: ClassVar[Page]
-    expected: ClassVar[list[dict[str, str]]]
+    expected: ClassVar[list[dict[str, Any]]]
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -72,6 +80,17 @@ class RenderTest(absltest.TestCase):
         self.assertCountEqual([(m, t) for m, t, _ in rows], [(e["model"], e["target"]) for e in self.expected])
         header_cells = self.evaluate("document.querySelectorAll('#programs thead th').length")
         self.assertEqual({cells for _, _, cells in rows}, {header_cells})
+
+    def test_ethos_u_model_column(self) -> None:
+        # The recorded result of each program run on the functional Ethos-U55
+        # model, in the last column of its row.
+        cells = self.evaluate(
+            "Object.fromEntries([...document.querySelectorAll('#programs tbody tr')]"
+            ".map(r => [r.dataset.name, r.cells[r.cells.length - 1].textContent]))"
+        )
+        header = self.evaluate("[...document.querySelectorAll('#programs thead th')].pop().textContent")
+        self.assertEqual(header, "executed on the Ethos-U model")
+        self.assertEqual(cells, {e["name"]: _npu_text(e["npu_max_steps"]) for e in self.expected})
 
     def test_overview_has_every_model_and_target(self) -> None:
         models = self.evaluate("[...document.querySelectorAll('#overview tbody tr')].map(r => r.dataset.model)")

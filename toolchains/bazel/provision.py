@@ -4,10 +4,11 @@ No registry reachable here ships a modern Bazel, but Debian sid packages
 `bazel-bootstrap` 7.7.1 and the Bazel modules as source trees. Their binaries
 need a newer glibc than the host has, so this script:
 
-1. resolves the pinned packages and their closure with a private apt
-   configuration (the host's apt state is never touched),
-2. downloads them with apt's own client and checks every `.deb` against the
-   SHA256 recorded in apt's index,
+1. downloads exactly the packages of the committed closure
+   (closure_<arch>.txt, written by pin_closure.py) from the Debian pool and
+   checks every `.deb` against the SHA256 committed there: no package index is
+   read, so an old or replayed one cannot matter,
+2. takes a lock in the cache so that two first runs do not race,
 3. unpacks them into a per-user cache, clears every set-uid/set-gid bit, and
    relocates the tree: ELF interpreters and rpaths point into the prefix,
    symlinks out of the prefix become copies, and the server classpath lists
@@ -21,10 +22,12 @@ Prints progress on stderr; fails with one sentence and exit status 1.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pathlib
 import platform
+import re
 import shutil
 import stat
 import struct
@@ -32,29 +35,19 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 BAZEL_VERSION = "7.7.1"
 
-# Versions present in the frozen sid snapshot this project is pinned to. apt
-# resolves their dependency closure; each file is then checked against the index.
-PINNED_PACKAGES = {
-    "bazel-bootstrap": "7.7.1+ds-8+b1",
-    "bazel-rules-python": "0.22.1-3",
-    "bazel-rules-cc": "0.0.11-3",
-    "bazel-platforms": "0.0.10-4",
-    "bazel-skylib": "1.9.1-2",
-    "patchelf": "0.18.0-1.4",
-}
+# The packages (and their whole dependency closure) that make Bazel here:
+# "package version sha256 pool-path" per line, in unpacking order, written by
+# pin_closure.py. Every .deb is checked against it; apt's index is not used.
+CLOSURE_FILES = {"amd64": "closure_amd64.txt"}
 
-SID_SOURCE = """\
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: sid
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-"""
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
 
 # Bazel module name -> directory under usr/share/bazel in the Debian packages.
 DEBIAN_MODULES = {
@@ -72,6 +65,8 @@ DEBIAN_MODULES = {
 STUB_MODULES = ("protobuf", "zlib", "apple_support", "buildozer")
 
 REQUIRED_FREE_BYTES = 4 * 1024**3
+
+HERE = pathlib.Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -112,7 +107,7 @@ def host_arch() -> Arch:
 
 
 def require_tools() -> None:
-    missing = [tool for tool in ("apt-get", "apt-cache", "dpkg-deb") if not shutil.which(tool)]
+    missing = [tool for tool in ("dpkg-deb",) if not shutil.which(tool)]
     if missing:
         raise ProvisionError(
             f"cannot provision Bazel: {', '.join(missing)} not found; this needs a "
@@ -129,83 +124,55 @@ def require_disk(path: pathlib.Path) -> None:
         )
 
 
-class PrivateApt:
-    """apt-get/apt-cache with their own lists, cache and an empty dpkg status."""
-
-    def __init__(self, root: pathlib.Path, arch: Arch) -> None:
-        self.root = root
-        for sub in ("sources", "preferences", "lists/partial", "cache/archives/partial"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-        (root / "sources" / "sid.sources").write_text(SID_SOURCE)
-        (root / "status").write_text("")
-        self.options = [
-            "-o", "Dir::Etc::SourceList=/dev/null",
-            "-o", f"Dir::Etc::SourceParts={root / 'sources'}",
-            "-o", "Dir::Etc::Preferences=/dev/null",
-            "-o", f"Dir::Etc::PreferencesParts={root / 'preferences'}",
-            "-o", f"Dir::State::Lists={root / 'lists'}",
-            "-o", f"Dir::Cache={root / 'cache'}",
-            "-o", f"Dir::State::status={root / 'status'}",
-            "-o", f"APT::Architecture={arch.debian}",
-            "-o", f"APT::Architectures::={arch.debian}",
-            # The sid snapshot reachable here is frozen; its Release file has expired.
-            "-o", "Acquire::Check-Valid-Until=false",
-            "-o", "APT::Install-Recommends=false",
-            "-o", "Debug::NoLocking=1",
-            "-qq",
-        ]
-
-    def run(self, tool: str, *args: str) -> str:
-        result = subprocess.run(
-            [tool, *self.options, *args], capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            raise ProvisionError(f"{tool} {args[0]} failed: {detail}")
-        return result.stdout
-
-    @property
-    def archives(self) -> pathlib.Path:
-        return self.root / "cache" / "archives"
-
-
 @dataclass(frozen=True)
 class Deb:
     package: str
     version: str
-    filename: str
     sha256: str
+    pool_path: str
+
+    @property
+    def filename(self) -> str:
+        return pathlib.PurePosixPath(self.pool_path).name
 
 
-def resolve_closure(apt: PrivateApt) -> list[Deb]:
-    """Returns every .deb that installing the pinned packages needs, with index SHA256."""
-    specs = [f"{name}={version}" for name, version in PINNED_PACKAGES.items()]
-    uris = apt.run("apt-get", "install", "--print-uris", *specs)
-    # Each line: 'URI' LOCAL_FILENAME SIZE HASH; the local name escapes the epoch.
-    local_by_pool_name: dict[str, str] = {}
-    pins = []
-    for line in uris.splitlines():
-        if not line.startswith("'"):
-            continue
-        uri, local = line.split()[:2]
-        local_by_pool_name[unquote(pathlib.PurePosixPath(uri.strip("'")).name)] = local
-        package, version = local.split("_")[:2]
-        pins.append(f"{package}={version.replace('%3a', ':')}")
-    records = apt.run("apt-cache", "show", "--no-all-versions", *pins)
-    debs: list[Deb] = []
-    for record in records.split("\n\n"):
-        fields = dict(
-            line.split(": ", 1) for line in record.splitlines() if ": " in line and line[0] != " "
-        )
-        pool_name = pathlib.PurePosixPath(fields.get("Filename", "")).name
-        if pool_name in local_by_pool_name:
-            local = local_by_pool_name.pop(pool_name)
-            debs.append(Deb(fields["Package"], fields["Version"], local, fields["SHA256"]))
-    if local_by_pool_name:
+def read_closure(arch: Arch) -> list[Deb]:
+    name = CLOSURE_FILES.get(arch.debian)
+    if name is None:
         raise ProvisionError(
-            f"apt's index has no SHA256 for {', '.join(sorted(local_by_pool_name.values()))}"
+            f"no pinned package closure for {arch.debian}; install Bazel {BAZEL_VERSION} on PATH"
         )
+    debs = []
+    for number, line in enumerate((HERE / name).read_text().splitlines(), 1):
+        fields = line.split()
+        if len(fields) != 4 or not re.fullmatch(r"[0-9a-f]{64}", fields[2]) or \
+                not re.fullmatch(r"pool/[A-Za-z0-9+.~_/-]+\.deb", fields[3]) or ".." in fields[3]:
+            raise ProvisionError(f"{name}:{number}: expected 'package version sha256 pool-path'")
+        debs.append(Deb(*fields))
     return debs
+
+
+def manifest_text(debs: list[Deb]) -> str:
+    """What the prefix's MANIFEST holds once provisioned from exactly these packages."""
+    return "".join(f"{d.package} {d.version} {d.sha256}\n" for d in debs)
+
+
+def download(debs: list[Deb], archives: pathlib.Path, mirror: str) -> None:
+    """Fetches each .deb from the mirror's pool and checks it against the pinned SHA256."""
+    if urllib.parse.urlsplit(mirror).scheme not in ("http", "https"):
+        raise ProvisionError(f"the Debian mirror {mirror} is not an http(s) URL")
+    for index, deb in enumerate(debs, 1):
+        url = f"{mirror.rstrip('/')}/{deb.pool_path}"
+        path = archives / deb.filename
+        try:
+            # An http(s) URL (checked above); the content is checked by SHA256 below.
+            with urllib.request.urlopen(url, timeout=120) as response, path.open("wb") as out:  # nosec B310
+                shutil.copyfileobj(response, out)
+        except (urllib.error.URLError, OSError) as error:
+            raise ProvisionError(f"cannot download {url}: {error}") from error
+        if index % 50 == 0:
+            progress(f"  downloaded {index}/{len(debs)}")
+    verify(debs, archives)
 
 
 def sha256_of(path: pathlib.Path) -> str:
@@ -220,13 +187,13 @@ def verify(debs: list[Deb], archives: pathlib.Path) -> None:
     for deb in debs:
         path = archives / deb.filename
         if not path.is_file():
-            raise ProvisionError(f"apt did not download {deb.filename}")
+            raise ProvisionError(f"{deb.filename} was not downloaded")
         actual = sha256_of(path)
         if actual != deb.sha256:
             path.unlink()
             raise ProvisionError(
-                f"checksum mismatch for {deb.filename}: apt's index says {deb.sha256}, "
-                f"the download has {actual}; the corrupt file was removed, run again"
+                f"checksum mismatch for {deb.filename}: pinned {deb.sha256}, "
+                f"downloaded {actual}; refusing to unpack it"
             )
 
 
@@ -250,24 +217,58 @@ def elf_kind(path: pathlib.Path) -> str | None:
     return "lib"
 
 
-def materialize_symlinks(root: pathlib.Path, prefix: pathlib.Path) -> None:
-    """Replaces each symlink under root by a copy of its target, read inside prefix."""
-    for link in sorted(p for p in root.rglob("*") if p.is_symlink()):
-        target = os.readlink(link)
-        resolved = (
-            prefix / target.lstrip("/") if target.startswith("/") else link.parent / target
-        )
-        resolved = pathlib.Path(os.path.normpath(resolved))
-        if resolved.is_symlink() or not resolved.exists():
-            resolved = resolved.resolve()
-        if not resolved.exists():
-            link.unlink()
+def resolve_in_prefix(path: pathlib.Path, prefix: pathlib.Path) -> pathlib.Path | None:
+    """Resolves path's symlinks as if prefix were the root directory (a chroot):
+    an absolute target starts again at prefix and '..' stops at it, so the result
+    never leaves the prefix. None for a symlink loop."""
+    pending = list(path.relative_to(prefix).parts)
+    resolved: list[str] = []
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part in ("", "."):
             continue
-        link.unlink()
-        if resolved.is_dir():
-            shutil.copytree(resolved, link, symlinks=False)
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = prefix.joinpath(*resolved, part)
+        if not candidate.is_symlink():
+            resolved.append(part)
+            continue
+        hops += 1
+        if hops > 40:
+            return None
+        target = pathlib.PurePosixPath(os.readlink(candidate))
+        if target.is_absolute():
+            resolved = []
+            pending = list(target.parts[1:]) + pending
         else:
-            shutil.copy2(resolved, link)
+            pending = list(target.parts) + pending
+    return prefix.joinpath(*resolved)
+
+
+def materialize_symlinks(root: pathlib.Path, prefix: pathlib.Path) -> None:
+    """Replaces each symlink under root by a copy of its target, resolved inside
+    prefix (resolve_in_prefix): nothing of the host is copied in. A link whose
+    target the prefix lacks is removed."""
+    for _ in range(10):
+        links = sorted(p for p in root.rglob("*") if p.is_symlink())
+        if not links:
+            return
+        for link in links:
+            if not link.is_symlink():  # inside a directory copied in this round
+                continue
+            resolved = resolve_in_prefix(link, prefix)
+            link.unlink()
+            if resolved is None or not resolved.exists():
+                continue
+            if resolved.is_dir():
+                # Links inside the copy stay links; the next round copies them.
+                shutil.copytree(resolved, link, symlinks=True)
+            else:
+                shutil.copy2(resolved, link)
+    raise ProvisionError(f"symlinks under {root} do not resolve to files (a cycle?)")
 
 
 # Written into the prefix once its set-uid/set-gid bits are cleared (a cache
@@ -403,38 +404,30 @@ def write_rc(rc_path: pathlib.Path, workspace: pathlib.Path, prefix: pathlib.Pat
     tmp.replace(rc_path)
 
 
-def provision(target: pathlib.Path, arch: Arch) -> None:
+def provision(target: pathlib.Path, arch: Arch, debs: list[Deb], mirror: str) -> None:
     """Unpacks and relocates into target; MANIFEST, written last, marks it complete.
 
     The tree is built at its final path because the patched ELF interpreters
     and rpaths are absolute.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
     require_disk(target.parent)
     started = time.monotonic()
     if target.exists():
         shutil.rmtree(target)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".apt-") as scratch:
-        apt = PrivateApt(pathlib.Path(scratch), arch)
-        progress("reading Debian sid's package index (private apt configuration)")
-        apt.run("apt-get", "update")
-        debs = resolve_closure(apt)
-        progress(f"downloading {len(debs)} packages with apt")
-        apt.run("apt-get", "install", "--download-only", "-y",
-                *(f"{n}={v}" for n, v in PINNED_PACKAGES.items()))
-        progress("verifying every .deb against the SHA256 in apt's index")
-        verify(debs, apt.archives)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".debs-") as scratch:
+        archives = pathlib.Path(scratch)
+        progress(f"downloading {len(debs)} pinned packages from {mirror}")
+        download(debs, archives, mirror)
         progress(f"unpacking {len(debs)} packages into {target}")
         for index, deb in enumerate(debs, 1):
-            subprocess.run(["dpkg-deb", "-x", str(apt.archives / deb.filename), str(target)],
+            subprocess.run(["dpkg-deb", "-x", str(archives / deb.filename), str(target)],
                            check=True)
             if index % 50 == 0:
                 progress(f"  unpacked {index}/{len(debs)}")
     clear_setid_bits_of_prefix(target)
     progress("relocating binaries, symlinks and classpath into the prefix")
     relocate(target, arch)
-    manifest = "".join(f"{d.package} {d.version} {d.sha256}\n" for d in debs)
-    (target / "MANIFEST").write_text(manifest)
+    (target / "MANIFEST").write_text(manifest_text(debs))
     progress(f"Bazel {BAZEL_VERSION} ready in {target} ({time.monotonic() - started:.0f} s)")
 
 
@@ -445,14 +438,22 @@ def main(argv: list[str]) -> int:
     workspace, cache, rc_path = (pathlib.Path(a).resolve() for a in argv[1:])
     try:
         arch = host_arch()
+        debs = read_closure(arch)
         prefix = cache / f"bazel-{BAZEL_VERSION}-{arch.debian}"
-        if not (prefix / "MANIFEST").is_file():
-            require_tools()
-            provision(prefix, arch)
-        elif not (prefix / SETID_MARKER).is_file():
-            clear_setid_bits_of_prefix(prefix)
-        jdk = next((prefix / "usr/lib/jvm").glob(f"java-25-openjdk-{arch.debian}"))
-        write_rc(rc_path, workspace, prefix, jdk)
+        cache.mkdir(parents=True, exist_ok=True)
+        # Two first runs at once would delete each other's tree: one provisions,
+        # the other waits and then finds it done.
+        with (cache / f".{prefix.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            manifest = prefix / "MANIFEST"
+            if not manifest.is_file() or manifest.read_text() != manifest_text(debs):
+                require_tools()
+                mirror = os.environ.get("BAZEL_PROVISION_DEBIAN_MIRROR", DEBIAN_MIRROR)
+                provision(prefix, arch, debs, mirror)
+            elif not (prefix / SETID_MARKER).is_file():
+                clear_setid_bits_of_prefix(prefix)
+            jdk = next((prefix / "usr/lib/jvm").glob(f"java-25-openjdk-{arch.debian}"))
+            write_rc(rc_path, workspace, prefix, jdk)
     except ProvisionError as error:
         print(f"./bazel: {error}", file=sys.stderr)
         return 1

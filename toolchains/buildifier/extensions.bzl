@@ -88,7 +88,7 @@ buildifier_repo = repository_rule(
 )
 
 # Where the lint tests look for Python sources (workspace-relative).
-_PYTHON_ROOTS = ["backend", "tests", "toolchains", "tools", "examples"]
+_PYTHON_ROOTS = ["backend", "models", "tests", "toolchains", "tools", "examples"]
 
 # Starlark files buildifier checks. Those that would make a package inside
 # @lint_sources get a suffix; the lint runner strips it again in its output.
@@ -127,10 +127,12 @@ def _lint_sources_repo_impl(rctx):
         if index >= len(queue):
             break
         directory, relative_dir = queue[index]
-        if relative_dir:
-            # Adding, removing or renaming anything below regenerates the tree.
-            rctx.watch_tree(directory)
-        for entry in directory.readdir(watch = "no" if relative_dir else "yes"):
+
+        # Adding, removing or renaming anything in a walked directory
+        # regenerates the tree. Only walked ones: a tree watch would take in
+        # ignored directories too, e.g. the bazel-* symlinks of the nested
+        # module examples/consumer, which lead back here (a cycle).
+        for entry in directory.readdir(watch = "yes"):
             name = entry.basename
             relative = relative_dir + "/" + name if relative_dir else name
             if _skip(name, relative, ignored):

@@ -74,7 +74,10 @@ class Browser:
             str(chromium),
             "--headless",
             # Chromium's own sandbox needs user namespaces or a setuid helper, and
-            # refuses to start as root: tests run inside Bazel's sandbox instead.
+            # refuses to start as root (as CI runs): tests run inside Bazel's
+            # sandbox instead. What it renders is only this build's own report
+            # pages from file:// URLs, with every host name unresolvable
+            # (_QUIET_FLAGS), so no untrusted content reaches the renderer.
             "--no-sandbox",
             "--disable-gpu",
             "--disable-dev-shm-usage",

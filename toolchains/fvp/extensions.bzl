@@ -5,24 +5,31 @@ is available: from an existing install (ARM_FVP_<MODEL>_DIR), or downloaded from
 Arm (pinned URL and checksum, as Arm and upstream ExecuTorch publish them) when
 ARM_FVP_INSTALL_I_AGREE_TO_THE_CONTAINED_EULA=True. Tests that need it select on
 //toolchains/fvp:<model>_available and are SKIPPED where it is not.
-ARM_FVP_BASE_URL replaces Arm's download location (a mirror, or a test server).
+ARM_FVP_BASE_URL replaces Arm's download location (a mirror, or a test server):
+https, or plain http only on loopback.
 """
 
 ARM_BASE_URL = "https://developer.arm.com/-/cdn-downloads/permalink/FVPs-Corstone-IoT"
 
-# model -> host -> (path under the base URL, checksum algorithm, checksum)
+# Arm publishes MD5 only for the Corstone-300/320 archives (upstream ExecuTorch
+# pins the same), so those are checked by MD5, over https, and against a size
+# bound: the exact sizes could not be read without Arm's site; an archive that
+# is larger is refused while downloading.
+_MAX_BYTES = 1024 * 1024 * 1024
+
+# model -> host -> (path under the base URL, checksum algorithm, checksum, max bytes)
 FVP_ARCHIVES = {
     "corstone300": {
-        "linux-x86_64": ("Corstone-300/FVP_Corstone_SSE-300_11.27_42_Linux64.tgz", "md5", "0dc9538041296b8d479249e6fa5aab74"),
-        "linux-aarch64": ("Corstone-300/FVP_Corstone_SSE-300_11.27_42_Linux64_armv8l.tgz", "md5", "74e7952817b338c8479bcf66874b23e0"),
+        "linux-x86_64": ("Corstone-300/FVP_Corstone_SSE-300_11.27_42_Linux64.tgz", "md5", "0dc9538041296b8d479249e6fa5aab74", _MAX_BYTES),
+        "linux-aarch64": ("Corstone-300/FVP_Corstone_SSE-300_11.27_42_Linux64_armv8l.tgz", "md5", "74e7952817b338c8479bcf66874b23e0", _MAX_BYTES),
     },
     "corstone320": {
-        "linux-x86_64": ("Corstone-320/FVP_Corstone_SSE-320_11.27_25_Linux64.tgz", "md5", "3deb3c68f9b2d145833f15374203514d"),
-        "linux-aarch64": ("Corstone-320/FVP_Corstone_SSE-320_11.27_25_Linux64_armv8l.tgz", "md5", "3889f1d80a6d9861ea4aa6f1c88dd0ae"),
+        "linux-x86_64": ("Corstone-320/FVP_Corstone_SSE-320_11.27_25_Linux64.tgz", "md5", "3deb3c68f9b2d145833f15374203514d", _MAX_BYTES),
+        "linux-aarch64": ("Corstone-320/FVP_Corstone_SSE-320_11.27_25_Linux64_armv8l.tgz", "md5", "3889f1d80a6d9861ea4aa6f1c88dd0ae", _MAX_BYTES),
     },
     "corstone1000": {
-        "linux-x86_64": ("Corstone-1000-with-Cortex-A320/FVP_Corstone_1000-A320_11.30_27_Linux64.tgz", "sha256", "d57b248a1c1bc5a6040605d50af94a5151adc4da26ec9acc456ec86b819ffb76"),
-        "linux-aarch64": ("Corstone-1000-with-Cortex-A320/FVP_Corstone_1000-A320_11.30_27_Linux64_armv8l.tgz", "sha256", "a45898fead5549779153263c3544fa1032c285d532275eb678f58cae3317b01f"),
+        "linux-x86_64": ("Corstone-1000-with-Cortex-A320/FVP_Corstone_1000-A320_11.30_27_Linux64.tgz", "sha256", "d57b248a1c1bc5a6040605d50af94a5151adc4da26ec9acc456ec86b819ffb76", _MAX_BYTES),
+        "linux-aarch64": ("Corstone-1000-with-Cortex-A320/FVP_Corstone_1000-A320_11.30_27_Linux64_armv8l.tgz", "sha256", "a45898fead5549779153263c3544fa1032c285d532275eb678f58cae3317b01f", _MAX_BYTES),
     },
 }
 
@@ -51,7 +58,7 @@ def _fvp_repo_impl(rctx):
     if not install_dir and host not in archives:
         reason = "Arm publishes no %s FVP for %s" % (model, host)
     else:
-        path, algorithm, checksum = archives.get(host, ("", "sha256", "0"))
+        path, algorithm, checksum, max_bytes = archives.get(host, ("", "sha256", "0", 0))
         base = rctx.os.environ.get("ARM_FVP_BASE_URL", ARM_BASE_URL).rstrip("/")
         python = rctx.which("python3")
         if not python:
@@ -69,6 +76,8 @@ def _fvp_repo_impl(rctx):
             checksum,
             "--checksum_algorithm",
             algorithm,
+            "--max_bytes",
+            str(max_bytes),
             "--destination",
             str(rctx.path("install")),
             "--install_dir",

@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -24,6 +23,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Any
 
 EULA_VARIABLE = "ARM_FVP_INSTALL_I_AGREE_TO_THE_CONTAINED_EULA"
 NOT_AVAILABLE = 3
@@ -53,13 +53,46 @@ def verify(archive: pathlib.Path, algorithm: str, expected: str) -> None:
         )
 
 
-def download(url: str, destination: pathlib.Path) -> None:
-    if urllib.parse.urlsplit(url).scheme not in ("https", "http"):
-        raise InstallError(f"refusing to download {url}: only http(s) URLs are fetched")
+# Plain http only to this machine (a local mirror, or the tests' server): anywhere
+# else an MD5-pinned archive must at least come over an authenticated channel.
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def check_url(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS):
+        return
+    raise InstallError(
+        f"refusing to download {url}: only https URLs are fetched (plain http only from "
+        "127.0.0.1, ::1 or localhost); fix ARM_FVP_BASE_URL"
+    )
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to a URL that check_url accepts (urllib would follow
+    one from https to plain http)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        check_url(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def download(url: str, destination: pathlib.Path, max_bytes: int) -> None:
+    """Downloads url to destination, reading at most max_bytes (a longer body is an error)."""
+    check_url(url)
+    opener = urllib.request.build_opener(_CheckedRedirects)
     try:
         # The scheme is checked above; the URL is Arm's pinned one or the user's mirror.
-        with urllib.request.urlopen(url, timeout=120) as response, destination.open("wb") as out:  # nosec B310
-            shutil.copyfileobj(response, out)
+        with opener.open(url, timeout=120) as response, destination.open("wb") as out:  # nosec B310
+            received = 0
+            for block in iter(lambda: response.read(1 << 20), b""):
+                received += len(block)
+                if received > max_bytes:
+                    raise InstallError(
+                        f"{url} is larger than the {max_bytes} bytes pinned for it; refusing it"
+                    )
+                out.write(block)
     except (urllib.error.URLError, OSError) as error:
         raise InstallError(f"cannot download {url}: {error}") from error
 
@@ -86,7 +119,7 @@ def install(args: argparse.Namespace) -> dict[str, pathlib.Path]:
         sys.exit(NOT_AVAILABLE)
     with tempfile.TemporaryDirectory() as scratch:
         archive = pathlib.Path(scratch) / "fvp.tgz"
-        download(args.url, archive)
+        download(args.url, archive, args.max_bytes)
         verify(archive, args.checksum_algorithm, args.checksum)
         unpacked = pathlib.Path(scratch) / "unpacked"
         with tarfile.open(archive) as tar:
@@ -115,6 +148,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--checksum", required=True)
     parser.add_argument("--checksum_algorithm", choices=["md5", "sha256"], default="sha256")
+    parser.add_argument("--max_bytes", type=int, required=True,
+                        help="Largest archive accepted; the download stops past it.")
     parser.add_argument("--destination", required=True)
     parser.add_argument("--install_dir", default="", help="An existing FVP install to use instead.")
     args = parser.parse_args(argv[1:])

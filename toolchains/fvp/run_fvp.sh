@@ -21,8 +21,14 @@ done
 [[ -x "${fvp}" ]] || { echo "FAIL: FVP ${fvp} is missing or not executable" >&2; exit 1; }
 [[ -f "${program}" ]] || { echo "FAIL: program ${program} is missing" >&2; exit 1; }
 
-log="${TEST_UNDECLARED_OUTPUTS_DIR:-${TMPDIR:-/tmp}}/fvp.log"
-mkdir -p "$(dirname "${log}")"
+# Outside a test, a fresh file: a fixed name in a shared /tmp could be another
+# user's symlink, which the redirection below would follow.
+if [[ -n "${TEST_UNDECLARED_OUTPUTS_DIR:-}" ]]; then
+  log="${TEST_UNDECLARED_OUTPUTS_DIR}/fvp.log"
+  mkdir -p "${TEST_UNDECLARED_OUTPUTS_DIR}"
+else
+  log="$(mktemp "${TMPDIR:-/tmp}/fvp.XXXXXXXX.log")" || { echo "FAIL: cannot create a log file" >&2; exit 1; }
+fi
 # Wall-clock guard on top of the FVP's own simulated time limit.
 timeout --kill-after=10 "$((timelimit + 60))" \
   "${fvp}" "$@" --timelimit "${timelimit}" -C "cpu0.semihosting-cwd=${PWD}" -a "${program}" \

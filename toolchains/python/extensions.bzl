@@ -8,6 +8,14 @@ keys, so a stable path keeps remote-cache hits across clones).
 
 _REQUIRED_PYTHON = "3.11"
 
+# Locked packages that PyPI has as sdists only: install_venv.py builds them without
+# build isolation from the venv's hash-locked setuptools; everything else must
+# come as a wheel. lock.py names any new sdist.
+BUILD_FROM_SOURCE = ["antlr4-python3-runtime"]
+
+# install_venv.py --verify: the venv changed since it was built.
+_VENV_CHANGED = 4
+
 def _fail_lines(result):
     lines = (result.stderr or result.stdout).strip().splitlines()
     return lines[-1] if lines else "no output"
@@ -40,7 +48,13 @@ def _venv_root(rctx):
     root = rctx.os.environ.get("EXECUTORCH_ARM_VENV_ROOT")
     if root:
         return root
-    cache = rctx.os.environ.get("XDG_CACHE_HOME") or rctx.os.environ.get("HOME", "") + "/.cache"
+    cache = rctx.os.environ.get("XDG_CACHE_HOME", "")
+    if not cache.startswith("/"):
+        home = rctx.os.environ.get("HOME", "")
+        if not home.startswith("/"):
+            # An empty HOME would put the venv under /.cache, shared by every user.
+            fail("python_venv: HOME is not an absolute path; set HOME, XDG_CACHE_HOME or EXECUTORCH_ARM_VENV_ROOT")
+        cache = home + "/.cache"
     return cache + "/executorch-arm-bazel/venvs"
 
 def _python_venv_repo_impl(rctx):
@@ -54,15 +68,22 @@ def _python_venv_repo_impl(rctx):
     digest = _sha256(rctx, python, lock)
     venv = "%s/%s" % (_venv_root(rctx), digest[:16])
     done = rctx.path(venv + "/.complete")
-    if not done.exists:
+    installer = str(rctx.path(rctx.attr._installer))
+    build = not done.exists
+    if done.exists:
+        # Built before: re-check it (a file swapped since makes it rebuilt).
+        result = rctx.execute([python, installer, "--verify", "--venv", venv], timeout = 600)
+        build = result.return_code == _VENV_CHANGED
+        if build:
+            rctx.report_progress(result.stderr.strip())
+        elif result.return_code != 0:
+            fail("python_venv: cannot check %s: %s" % (venv, _fail_lines(result)))
+    if build:
         # Built in place (venv scripts embed their path); .complete marks success.
         rctx.report_progress("creating Python venv from %s (minutes, once per lock)" % rctx.attr.lock.name)
-        rctx.execute(["rm", "-rf", venv])
-        result = rctx.execute([python, "-m", "venv", venv])
-        if result.return_code != 0:
-            fail("python_venv: `%s -m venv` failed: %s" % (python, _fail_lines(result)))
         result = rctx.execute(
-            [venv + "/bin/python3", "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes", "-r", str(lock)],
+            [python, installer, "--python", python, "--lock", str(lock), "--venv", venv] +
+            ["--build_from_source=" + name for name in BUILD_FROM_SOURCE],
             timeout = 3600,
             quiet = True,
         )
@@ -102,6 +123,7 @@ python_venv_repo = repository_rule(
     implementation = _python_venv_repo_impl,
     attrs = {
         "lock": attr.label(mandatory = True, allow_single_file = True),
+        "_installer": attr.label(default = "//toolchains/python:install_venv.py"),
     },
     environ = ["EXECUTORCH_ARM_VENV_ROOT", "XDG_CACHE_HOME", "HOME"],
     doc = "A venv of the host's CPython 3.11 with exactly the locked wheels.",

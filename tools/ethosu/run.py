@@ -43,7 +43,7 @@ def main(argv: list[str]) -> None:
         lib = model.EthosUModel(_MODEL_LIBRARY.value)
         blobs = pte.delegate_blobs(pathlib.Path(_PTE.value).read_bytes())
         calls = json.loads(numerics.read_text())["delegate_calls"]
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: not a .pte, or numerics.json not JSON
         print(f"run: {error}", file=sys.stderr)
         sys.exit(2)
     if not blobs or not calls:

@@ -2,9 +2,10 @@
 
 Vela prints the register command stream it generated with
 --verbose-register-command-stream. ExecuTorch runs Vela on the TOSA graph of
-each delegated partition with the compile spec's flags; re-running Vela on the
-same TOSA bytes with the same flags plus that option gives the disassembly of
-the exact stream inside the .pte (Vela is deterministic). Vela runs from this
+each delegated partition with the flags it records in the delegate's compile
+specs; re-running Vela on the same TOSA bytes with the same flags plus that
+option gives the disassembly of the exact stream inside the .pte (Vela is
+deterministic; about a second for a small graph). Vela runs from this
 interpreter with a fixed argv and no shell.
 """
 
@@ -13,27 +14,10 @@ import re
 import subprocess  # nosec B404
 import sys
 import tempfile
-from typing import Any
 
 # "0x000000: 3d272679 000b 4025 - NPU_SET_OPA_SCALE   11, shift = 11, scale = 1025975929"
 _LINE = re.compile(r"^(0x[0-9a-f]{6}: (?:[0-9a-f]{8}| {8}) [0-9a-f]{4} [0-9a-f]{4} - \S+\s+\d+)(.*)$")
 _FIELD = re.compile(r"^\s*(\w+) = (\S+)$")
-
-
-def vela_flags(report: dict[str, Any]) -> list[str]:
-    """The Vela command-line flags ExecuTorch used for a program, from its compile report."""
-    from executorch.backends.arm.ethosu import EthosUCompileSpec
-
-    vela = report["vela"]
-    spec = EthosUCompileSpec(
-        report["target"],
-        system_config=vela["system_config"],
-        memory_mode=vela["memory_mode"],
-        # As backend/pipeline.py for --direct_drive (Ethos-U85 only).
-        extra_flags=["--separate-io-regions", "--cop-format=COP2"] if report.get("direct_drive") else None,
-        config_ini=vela["vela_config"],
-    )
-    return list(spec.compiler_flags)
 
 
 def run_vela(tosa: pathlib.Path, flags: list[str]) -> str:

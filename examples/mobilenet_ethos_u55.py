@@ -1,0 +1,58 @@
+"""MobileNetV2 on Corstone-300 (Cortex-M55 + Ethos-U55), its NPU part on the functional model.
+
+Bazel has already compiled MobileNetV2 for the Ethos-U55 (a cached action) and
+built the ExecuTorch runner for the host with the Ethos-U delegate. This program
+runs the whole program in that runner: the CPU part on ExecuTorch's kernels,
+the Ethos-U55 command stream on this project's functional model of the NPU
+(runtime/ethos_u: bit-accurate, not cycle-accurate; no hardware, no FVP). It
+prints the top-5 classes against PyTorch (eager and quantized) and against the
+compile's lowered program (NPU part on the TOSA reference model), the time per
+inference split between the CPU and the model, the memory report and Vela's
+performance estimate, which remains the performance figure.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import tempfile
+from collections.abc import Sequence
+
+import numpy as np
+from absl import app, flags
+
+from examples.classify import describe_vela, print_runner_lines, print_top5, print_weights, run_runner
+
+_RUNNER = flags.DEFINE_string("runner", None, "executor_runner for the host, with the Ethos-U delegate.", required=True)
+_PROGRAM = flags.DEFINE_string("program", None, "MobileNetV2 compiled for an Ethos-U55.", required=True)
+_REPORT = flags.DEFINE_string("report", None, "Its compile report.", required=True)
+_INTERMEDIATES = flags.DEFINE_string(
+    "intermediates", None, "Its compile intermediates (numerics/: inputs and references).", required=True
+)
+_NUM_INFERENCES = flags.DEFINE_integer("num_inferences", 3, "Timed inferences.")
+
+
+def main(argv: Sequence[str]) -> None:
+    del argv
+    report = json.loads(pathlib.Path(_REPORT.value).read_text())
+    print_weights(report)
+    print(f"executor: executor_runner on this host; the Ethos-U55 part ({report['target']}) on the functional "
+          "Ethos-U55 model of runtime/ethos_u — bit-accurate, NOT cycle-accurate, not hardware, not an FVP")
+    numerics = pathlib.Path(_INTERMEDIATES.value) / "numerics"
+    # numerics/ stacks the compile's evaluation samples; the first is the example input.
+    image = np.load(numerics / "input_0.npy", allow_pickle=False)[0]
+    references = {
+        f"{name}": np.load(numerics / f"{kind}_0.npy", allow_pickle=False)[0].ravel()
+        for name, kind in [("PyTorch eager", "eager"), ("quantized PyTorch", "quantized"),
+                           ("the lowered program (NPU part on the TOSA reference model)", "lowered")]
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        logits, log = run_runner(_RUNNER.value, _PROGRAM.value, image, _NUM_INFERENCES.value, pathlib.Path(tmp))
+    print("top-5 classes (deterministic seeded input):")
+    print_top5(logits, references)
+    print_runner_lines(log, "")
+    print(describe_vela(report))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,1 @@
+"""The built-in models, one file each: `MODEL = ModelSpec(...)` (backend/model_spec.py)."""

@@ -1,0 +1,9 @@
+"""Operator model mul: x * y."""
+
+from __future__ import annotations
+
+import torch
+
+from backend.model_spec import IMAGE, fn, operator
+
+MODEL = operator("x * y", fn(torch.mul), (IMAGE, IMAGE))
