@@ -142,33 +142,32 @@ class NumericsUnavailable(RuntimeError):
     """The lowered program cannot be evaluated here (a partition without TOSA)."""
 
 
-def _tag_number(path: pathlib.Path) -> int:
-    digits = "".join(ch for ch in path.name.removeprefix("output_tag").split("_")[0] if ch.isdigit())
-    return int(digits) if digits else -1
-
-
 def attach_tosa(partitions: Sequence[Partition], tosa_spec: str, dump: pathlib.Path | None) -> None:
     """Finds the exact TOSA graph of each partition.
 
     For Ethos-U it is the flatbuffer Vela compiled; for TOSA targets the
     delegate blob itself. VGF delegates hold VGF: the TOSA comes from
-    ExecuTorch's own dump (output_tag<i>_<spec>.tosa, or output_<spec>.tosa
-    for an untagged single partition), paired with the partitions in tag
-    order, which is their order in the graph.
+    ExecuTorch's own dump, output_<tag>_<spec>.tosa (output_<spec>.tosa for an
+    untagged partition), named by the partition's delegation tag as the Arm
+    backend names it. Tags follow the partitioner's discovery order, which is
+    not always the partitions' order in the graph (a CPU fallback between two
+    delegated parts reversed them).
     """
-    dumped = sorted(dump.glob("output_*.tosa"), key=_tag_number) if dump is not None else []
-    from_dump = partitions and all(p.vela is None and p.lowered.backend_id != "TOSABackend" for p in partitions)
-    if from_dump and len(dumped) != len(partitions):
-        names = [d.name for d in dumped]
-        raise NumericsUnavailable(f"{len(partitions)} VGF partitions but TOSA dumps {names} in {dump}")
+    from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
+
     for index, partition in enumerate(partitions):
         partition.tosa_name = f"output_tag{index}_{tosa_spec}.tosa"
         if partition.vela is not None:
             partition.tosa = partition.vela.tosa
         elif partition.lowered.backend_id == "TOSABackend":
             partition.tosa = partition.lowered.processed_bytes
-        elif dumped:
-            partition.tosa_name, partition.tosa = dumped[index].name, dumped[index].read_bytes()
+        elif dump is not None:
+            tag = arm_get_first_delegation_tag(partition.lowered.original_module.graph_module)
+            dumped = dump / f"output{'_' + tag if tag else ''}_{tosa_spec}.tosa"
+            if not dumped.is_file():
+                names = sorted(d.name for d in dump.glob("output_*.tosa"))
+                raise NumericsUnavailable(f"partition {index} (tag {tag!r}) has no TOSA dump {dumped.name}: {names}")
+            partition.tosa_name, partition.tosa = dumped.name, dumped.read_bytes()
 
 
 def output_quantization(exported: Any) -> list[dict[str, Any] | None]:
