@@ -85,6 +85,19 @@ def ranks(logits: Any, label: int) -> int:
     return int((scores > scores[label]).sum())
 
 
+def sqnr_db(reference: Sequence[Any], outputs: Sequence[Any]) -> float | None:
+    """Signal-to-quantization-noise ratio of outputs against the float logits over the dataset, in
+    dB; None when they are identical (infinite)."""
+    import numpy as np
+
+    signal = sum(float(np.sum(np.asarray(r, dtype=np.float64) ** 2)) for r in reference)
+    noise = sum(
+        float(np.sum((np.asarray(o, dtype=np.float64).ravel() - np.asarray(r, dtype=np.float64).ravel()) ** 2))
+        for r, o in zip(reference, outputs, strict=True)
+    )
+    return None if noise == 0 else float(10 * np.log10(signal / noise))
+
+
 def lowered_for_evaluation(options: cli.Options, workdir: pathlib.Path) -> tuple[Any, Any, Any, list[Any]]:
     """The compile's stages again: (float module, quantized module, lowered edge program, partitions
     with their TOSA); raises SystemExit(3) when the program differs from the given one."""
@@ -159,6 +172,7 @@ def measure(options: cli.Options, dataset: Dataset, runner: str | None) -> dict[
                 "top1_correct": sum(p == 0 for p in positions),
                 "top1": sum(p == 0 for p in positions) / len(positions),
                 "top5": sum(p < 5 for p in positions) / len(positions),
+                "logits_sqnr_db": sqnr_db(logits["float PyTorch"], outputs),
                 "agrees_with_float_top1": sum(
                     int(x.argmax()) == f for x, f in zip(outputs, float_classes, strict=True)
                 )
@@ -184,11 +198,13 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"{result['model']} for {result['target']} ({'int8, calibrated on ' + calibration if result['quantized'] else 'float'}), "
         f"{result['dataset']['samples']} labelled samples",
-        f"{'executor':<78} {'top-1':>8} {'top-5':>8} {'same top-1 as float':>20}",
+        f"{'executor':<74} {'top-1':>7} {'top-5':>8} {'same top-1 as float':>20} {'logits SQNR':>12}",
     ]
     for row in result["executors"]:
+        sqnr = "-" if row["logits_sqnr_db"] is None else f"{row['logits_sqnr_db']:.1f} dB"
         lines.append(
-            f"{row['executor']:<78} {row['top1']:>8.2%} {row['top5']:>8.2%} {row['agrees_with_float_top1']:>20.2%}"
+            f"{row['executor']:<74} {row['top1']:>7.2%} {row['top5']:>8.2%} "
+            f"{row['agrees_with_float_top1']:>20.2%} {sqnr:>12}"
         )
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,7 @@
-"""arm_accuracy: a compiled program's accuracy on a labelled dataset, per executor, as a cached action."""
+"""arm_accuracy: a compiled program's accuracy on a labelled dataset, per executor, as a cached
+action; arm_accuracy_test: its top-1 within a bound of float PyTorch's."""
+
+load("@rules_python//python:defs.bzl", "py_test")
 
 load("//backend:defs.bzl", "ArmModelInfo", "ArmProgramInfo")
 load("//backend:environment.bzl", "CPU_INDEPENDENT_ENV")
@@ -50,7 +53,10 @@ def _arm_accuracy_impl(ctx):
             ctx.file.dataset.short_path,
         ),
     )
-    return [DefaultInfo(files = depset([text_out, json_out]))]
+    return [
+        DefaultInfo(files = depset([text_out, json_out])),
+        OutputGroupInfo(json = depset([json_out]), text = depset([text_out])),
+    ]
 
 arm_accuracy = rule(
     implementation = _arm_accuracy_impl,
@@ -74,3 +80,27 @@ lowers the model again and checks that it gives the same program.""",
         "_runner": attr.label(default = "//runtime:executor_runner", executable = True, cfg = "exec"),
     },
 )
+
+def arm_accuracy_test(name, accuracy, max_top1_drop_points = 1.0, executors = [], **kwargs):
+    """A test that every executor of an arm_accuracy table keeps top-1 within a bound of float's.
+
+    Args:
+      name: the test's name; also declares <name>_json, the table's JSON.
+      accuracy: an arm_accuracy target.
+      max_top1_drop_points: largest top-1 loss against float PyTorch, in percentage points.
+      executors: prefixes of executor names that must be in the table.
+      **kwargs: passed to py_test.
+    """
+    native.filegroup(name = name + "_json", srcs = [accuracy], output_group = "json")
+    py_test(
+        name = name,
+        srcs = [Label("//tools/accuracy:check_accuracy.py")],
+        main = Label("//tools/accuracy:check_accuracy.py"),
+        args = [
+            "--accuracy=$(rootpath :%s_json)" % name,
+            "--max_top1_drop_points=%s" % max_top1_drop_points,
+        ] + ["--executor=" + executor for executor in executors],
+        data = [":%s_json" % name],
+        size = "small",
+        **kwargs
+    )
