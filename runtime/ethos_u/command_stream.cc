@@ -34,22 +34,35 @@ std::string Hex(uint32_t value) {
     return text;
 }
 
-const regs::CommandInfo* Lookup(uint32_t code, bool payload) {
-    if (payload) {
-        for (const auto& info : regs::kCmd1Commands) {
-            if (info.code == code) return &info;
-        }
-    } else {
-        for (const auto& info : regs::kCmd0Commands) {
-            if (info.code == code) return &info;
-        }
+template <size_t N>
+const regs::CommandInfo* Find(const regs::CommandInfo (&table)[N], uint32_t code) {
+    for (const auto& info : table) {
+        if (info.code == code) return &info;
     }
     return nullptr;
 }
 
+const regs::CommandInfo* Lookup(Product product, uint32_t code, bool payload) {
+    if (product == Product::kEthosU85) {
+        return payload ? Find(regs85::kCmd1Commands, code) : Find(regs85::kCmd0Commands, code);
+    }
+    return payload ? Find(regs::kCmd1Commands, code) : Find(regs::kCmd0Commands, code);
+}
+
+const char* ProductName(Product product) {
+    switch (product) {
+        case Product::kEthosU65:
+            return "Ethos-U65";
+        case Product::kEthosU85:
+            return "Ethos-U85";
+        default:
+            return "Ethos-U55";
+    }
+}
+
 }  // namespace
 
-std::vector<Command> DecodeCommands(const uint32_t* words, size_t count) {
+std::vector<Command> DecodeCommands(const uint32_t* words, size_t count, Product product) {
     std::vector<Command> commands;
     size_t i = 0;
     while (i < count) {
@@ -59,15 +72,16 @@ std::vector<Command> DecodeCommands(const uint32_t* words, size_t count) {
         const std::string where = "command " + std::to_string(index) + " at offset " + Hex(static_cast<uint32_t>(4 * i));
         if (payload_size > 1) {
             Fail(where + ": word " + Hex(word) + " declares a " + std::to_string(payload_size) +
-                 "-word payload; the Ethos-U55 has 1");
+                 "-word payload; the " + ProductName(product) + " has 1");
         }
         const bool payload = payload_size == 1;
         if ((word & (payload ? kCmd1ZeroMask : kCmd0ZeroMask)) != 0) {
             Fail(where + ": word " + Hex(word) + " has must-be-zero bits set");
         }
-        const regs::CommandInfo* info = Lookup(word & kOpcodeMask, payload);
+        const regs::CommandInfo* info = Lookup(product, word & kOpcodeMask, payload);
         if (info == nullptr) {
-            Fail(where + ": unknown " + (payload ? "cmd1" : "cmd0") + " opcode " + Hex(word & kOpcodeMask));
+            Fail(where + ": unknown " + ProductName(product) + " " + (payload ? "cmd1" : "cmd0") + " opcode " +
+                 Hex(word & kOpcodeMask));
         }
         if (payload && i + 1 >= count) Fail(where + ": truncated, " + info->name + " has no payload word");
         commands.push_back(Command{index, static_cast<uint32_t>(4 * i), word, payload ? words[i + 1] : 0, info});
@@ -87,6 +101,8 @@ CommandStream DecodeDriverPayload(const uint8_t* data, size_t size) {
     if (words.empty() || words[0] != kCop1) Fail("does not start with COP1");
     CommandStream stream;
     bool have_stream = false;
+    size_t stream_start = 0;
+    size_t stream_length = 0;
     size_t i = 1;
     while (i < words.size()) {
         const uint32_t tag = words[i];
@@ -109,7 +125,8 @@ CommandStream DecodeDriverPayload(const uint8_t* data, size_t size) {
                     Fail("truncated: declares " + std::to_string(length) + " words at word " + std::to_string(i + 1) +
                          ", " + std::to_string(words.size() - i - 1) + " present");
                 }
-                stream.commands = DecodeCommands(words.data() + i + 1, length);
+                stream_start = i + 1;
+                stream_length = length;
                 have_stream = true;
                 i += 1 + length;
                 break;
@@ -119,6 +136,13 @@ CommandStream DecodeDriverPayload(const uint8_t* data, size_t size) {
         }
     }
     if (!have_stream) Fail("no command stream action");
+    const uint32_t product = regs::config_r::product.Get(stream.config_word);
+    if (product > static_cast<uint32_t>(Product::kEthosU85)) {
+        Fail("config word " + Hex(stream.config_word) + " names product " + std::to_string(product) +
+             "; known: 0 Ethos-U55, 1 Ethos-U65, 2 Ethos-U85");
+    }
+    stream.product = static_cast<Product>(product);
+    stream.commands = DecodeCommands(words.data() + stream_start, stream_length, stream.product);
     return stream;
 }
 

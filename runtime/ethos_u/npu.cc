@@ -142,6 +142,10 @@ uint8_t* Npu::Bytes(int region, uint64_t address, uint64_t length, const char* w
 }
 
 void Npu::Run(const CommandStream& stream) {
+    if (stream.product == Product::kEthosU85) {
+        // The register set decodes (DecodeDriverPayload, Disassemble); its operations are not modelled yet.
+        Fail(ErrorKind::kUnsupported, "Ethos-U85 command streams decode but do not execute on the model yet");
+    }
     const uint32_t macs_log2 = regs::config_r::macs_per_cc.Get(stream.config_word);
     // Vela's ArchitectureConfig: the 32-MAC U55 has 4-deep OFM micro-blocks.
     ofm_ublock_depth_ = macs_log2 == 5 ? 4 : 8;

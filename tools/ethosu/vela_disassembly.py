@@ -14,6 +14,7 @@ import re
 import subprocess  # nosec B404
 import sys
 import tempfile
+from collections.abc import Mapping
 
 # "0x000000: 3d272679 000b 4025 - NPU_SET_OPA_SCALE   11, shift = 11, scale = 1025975929"
 _LINE = re.compile(r"^(0x[0-9a-f]{6}: (?:[0-9a-f]{8}| {8}) [0-9a-f]{4} [0-9a-f]{4} - \S+\s+\d+)(.*)$")
@@ -58,8 +59,25 @@ def _number(text: str) -> int | None:
         return None  # an enum name: Vela's C++ core names values with its own tables
 
 
-def compare(ours: str, vela: str) -> list[str]:
+def _as_vela_prints(command: str, field: str, value: int) -> int:
+    """A field value as Vela's disassembler prints it.
+
+    The U85 table's printer (npu_set_op_scalar_t::disassemble in Vela's
+    ethos_u85_interface.hpp) turns an NPU_SET_OP_SCALAR scalar above INT32_MAX
+    into `scalar - INT_MIN + INT_MAX` in 32-bit arithmetic: one less than the
+    value. The payload word, compared in full, still fixes the bits.
+    """
+    if field == "scalar" and "NPU_SET_OP_SCALAR" in command and value > 0x7FFFFFFF:
+        return value - 1
+    return value
+
+
+def compare(ours: str, vela: str, enum_values: Mapping[str, int] | None = None) -> list[str]:
     """Differences between the model's disassembly and Vela's, one line each (empty: equal).
+
+    Vela's C++ core prints some field values as enum names; with `enum_values`
+    (name: value, e.g. the U85 table's RegisterSet.vela_enum_values()) those
+    are compared too, and a name it lacks is a difference; without, skipped.
 
     Every command must agree in offset, both words, opcode name and parameter,
     which fixes every bit of the stream; fields both sides name alike (Vela's
@@ -75,6 +93,13 @@ def compare(ours: str, vela: str) -> list[str]:
             continue
         for name, value in their_fields.items():
             expected = _number(value)
-            if name in my_fields and expected is not None and int(my_fields[name]) != expected:
+            if expected is None and enum_values is not None and name in my_fields:
+                if value not in enum_values:
+                    problems.append(f"command {index} field {name}: Vela's value {value} is not in the enum table")
+                    continue
+                expected = enum_values[value]
+            if name not in my_fields or expected is None:
+                continue
+            if _as_vela_prints(my_columns, name, int(my_fields[name])) != expected:
                 problems.append(f"command {index} field {name}: model {my_fields[name]} != Vela {value}")
     return problems
