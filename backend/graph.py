@@ -164,6 +164,11 @@ def attach_tosa(partitions: Sequence[Partition], tosa_spec: str, dump: pathlib.P
         elif dump is not None:
             tag = arm_get_first_delegation_tag(partition.lowered.original_module.graph_module)
             dumped = dump / f"output{'_' + tag if tag else ''}_{tosa_spec}.tosa"
+            untagged = dump / f"output_{tosa_spec}.tosa"
+            # The backend finds no tag in some single-partition graphs (exp for vgf)
+            # and dumps them untagged; with one partition that dump is unambiguous.
+            if not dumped.is_file() and len(partitions) == 1 and untagged.is_file():
+                dumped = untagged
             if not dumped.is_file():
                 names = sorted(d.name for d in dump.glob("output_*.tosa"))
                 raise NumericsUnavailable(f"partition {index} (tag {tag!r}) has no TOSA dump {dumped.name}: {names}")
