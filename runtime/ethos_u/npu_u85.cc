@@ -81,6 +81,8 @@ struct NpuU85::FeatureMap {
     bool brick;  // NHCWB16
     int height, width, depth;
     uint32_t transpose = 0, reverse = 0;
+    int chain = -1;  // the chaining buffer this feature map is, or -1 (memory)
+    bool output = false;
 
     int64_t Min() const { return is_signed ? -(int64_t{1} << (8 * bytes - 1)) : 0; }
     int64_t Max() const {
@@ -254,9 +256,9 @@ NpuU85::FeatureMap NpuU85::Ifm() const {
     fm.name = "IFM";
     const uint64_t precision = Reg0(Cmd0::NPU_SET_IFM_PRECISION);
     const uint32_t storage = npu_set_ifm_precision::activation_storage.Get(precision);
-    if (storage == U(ActivationStorage::CHAINED)) Unsupported("chained IFM (IFM_PRECISION.activation_storage CHAINED)");
     if (storage == U(ActivationStorage::TILE3X1)) Unsupported("IFM_PRECISION.activation_storage TILE3X1");
     fm.region = static_cast<int>(npu_set_ifm_region::region.Get(Reg0(Cmd0::NPU_SET_IFM_REGION)));
+    if (storage == U(ActivationStorage::CHAINED)) fm.chain = fm.region;
     fm.base = {Address(Cmd1::NPU_SET_IFM_BASE0), Address(Cmd1::NPU_SET_IFM_BASE1), Address(Cmd1::NPU_SET_IFM_BASE2),
                Address(Cmd1::NPU_SET_IFM_BASE3)};
     fm.height0 = static_cast<int>(Param(Cmd0::NPU_SET_IFM_HEIGHT0_M1)) + 1;
@@ -271,7 +273,22 @@ NpuU85::FeatureMap NpuU85::Ifm() const {
     const uint32_t zp = Param(Cmd0::NPU_SET_IFM_ZERO_POINT);
     fm.zero_point = fm.is_signed ? SignExtend(zp, 16) : zp;
     fm.depth = static_cast<int>(Param(Cmd0::NPU_SET_IFM_DEPTH_M1)) + 1;
+    ChainShape(fm);
     return fm;
+}
+
+void NpuU85::ChainShape(FeatureMap& fm) const {
+    if (fm.chain < 0) return;
+    if (static_cast<size_t>(fm.chain) >= kChainBuffers) {
+        Fail(ErrorKind::kCommandStream, std::string(fm.name) + " chaining buffer " + std::to_string(fm.chain));
+    }
+    const ChainBuffer& buffer = chains_[static_cast<size_t>(fm.chain)];
+    if (buffer.values.empty()) {
+        Fail(ErrorKind::kCommandStream, std::string(fm.name) + " reads chaining buffer " + std::to_string(fm.chain) +
+                                            ", which no operation wrote");
+    }
+    fm.height0 = fm.height1 = buffer.height;
+    fm.width0 = buffer.width;
 }
 
 NpuU85::FeatureMap NpuU85::Ifm2() const {
@@ -280,9 +297,9 @@ NpuU85::FeatureMap NpuU85::Ifm2() const {
     fm.name = "IFM2";
     const uint64_t precision = Reg0(Cmd0::NPU_SET_IFM2_PRECISION);
     const uint32_t storage = npu_set_ifm2_precision::activation_storage.Get(precision);
-    if (storage == U(ActivationStorage::CHAINED)) Unsupported("chained IFM2 (IFM2_PRECISION.activation_storage CHAINED)");
     if (storage == U(ActivationStorage::TILE3X1)) Unsupported("IFM2_PRECISION.activation_storage TILE3X1");
     fm.region = static_cast<int>(npu_set_ifm2_region::region.Get(Reg0(Cmd0::NPU_SET_IFM2_REGION)));
+    if (storage == U(ActivationStorage::CHAINED)) fm.chain = fm.region;
     fm.base = {Address(Cmd1::NPU_SET_IFM2_BASE0), Address(Cmd1::NPU_SET_IFM2_BASE1),
                Address(Cmd1::NPU_SET_IFM2_BASE2), Address(Cmd1::NPU_SET_IFM2_BASE3)};
     fm.height0 = static_cast<int>(Param(Cmd0::NPU_SET_IFM2_HEIGHT0_M1)) + 1;
@@ -297,6 +314,7 @@ NpuU85::FeatureMap NpuU85::Ifm2() const {
     const uint32_t zp = Param(Cmd0::NPU_SET_IFM2_ZERO_POINT);
     fm.zero_point = fm.is_signed ? SignExtend(zp, 16) : zp;
     fm.depth = static_cast<int>(Param(Cmd0::NPU_SET_IFM_DEPTH_M1)) + 1;  // IFM_DEPTH is shared
+    ChainShape(fm);
     return fm;
 }
 
@@ -304,12 +322,13 @@ NpuU85::FeatureMap NpuU85::Ofm() const {
     using namespace regs85;
     FeatureMap fm{};
     fm.name = "OFM";
+    fm.output = true;
     const uint64_t precision = Reg0(Cmd0::NPU_SET_OFM_PRECISION);
     const uint32_t storage = npu_set_ofm_precision::activation_storage.Get(precision);
-    if (storage == U(ActivationStorage::CHAINED)) Unsupported("chained OFM (OFM_PRECISION.activation_storage CHAINED)");
     if (storage == U(ActivationStorage::NONE)) Unsupported("OFM_PRECISION.activation_storage NONE (no output)");
     if (storage == U(ActivationStorage::TILE3X1)) Unsupported("OFM_PRECISION.activation_storage TILE3X1");
     fm.region = static_cast<int>(npu_set_ofm_region::region.Get(Reg0(Cmd0::NPU_SET_OFM_REGION)));
+    if (storage == U(ActivationStorage::CHAINED)) fm.chain = fm.region;
     fm.base = {Address(Cmd1::NPU_SET_OFM_BASE0), Address(Cmd1::NPU_SET_OFM_BASE1), Address(Cmd1::NPU_SET_OFM_BASE2),
                Address(Cmd1::NPU_SET_OFM_BASE3)};
     fm.height0 = static_cast<int>(Param(Cmd0::NPU_SET_OFM_HEIGHT0_M1)) + 1;
@@ -342,6 +361,9 @@ NpuU85::FeatureMap NpuU85::Ofm() const {
     fm.height = static_cast<int>(Param(Cmd0::NPU_SET_OFM_HEIGHT_M1)) + 1;
     fm.width = static_cast<int>(Param(Cmd0::NPU_SET_OFM_WIDTH_M1)) + 1;
     fm.depth = static_cast<int>(Param(Cmd0::NPU_SET_OFM_DEPTH_M1)) + 1;
+    if (fm.chain >= 0 && (fm.transpose != U(ActivationTranspose::HWC) || fm.reverse != U(ActivationReverse::NONE))) {
+        Fail(ErrorKind::kCommandStream, "a chained OFM cannot be transposed or reversed");
+    }
     return fm;
 }
 
@@ -352,6 +374,23 @@ void NpuU85::CheckExtent(const FeatureMap& fm, int height, int width, int depth)
         Fail(ErrorKind::kUnsupported, std::string(fm.name) + " of " + std::to_string(elements) + " elements");
     }
     if (elements == 0) return;
+    if (fm.chain >= 0) {
+        if (static_cast<size_t>(fm.chain) >= kChainBuffers) {
+            Fail(ErrorKind::kCommandStream, std::string(fm.name) + " chaining buffer " + std::to_string(fm.chain));
+        }
+        ChainBuffer& buffer = chains_[static_cast<size_t>(fm.chain)];
+        if (fm.output) {  // the operation about to run fills it
+            buffer.height = height, buffer.width = width, buffer.depth = depth;
+            buffer.values.assign(elements, 0);
+        } else if (height > buffer.height || width > buffer.width || depth > buffer.depth) {
+            Fail(ErrorKind::kCommandStream,
+                 std::string(fm.name) + " reads " + std::to_string(height) + "x" + std::to_string(width) + "x" +
+                     std::to_string(depth) + " of chaining buffer " + std::to_string(fm.chain) + ", which holds " +
+                     std::to_string(buffer.height) + "x" + std::to_string(buffer.width) + "x" +
+                     std::to_string(buffer.depth));
+        }
+        return;
+    }
     if (fm.transpose != 0) {
         // The stored shape is the operation's, permuted.
         int y = height - 1, x = width - 1, c = depth - 1;
@@ -375,7 +414,20 @@ void NpuU85::CheckExtent(const FeatureMap& fm, int height, int width, int depth)
     if (width > fm.width0 && height > fm.height1) corner(height - 1, width - 1);
 }
 
+int64_t& NpuU85::ChainValue(const FeatureMap& fm, int y, int x, int c) const {
+    ChainBuffer& buffer = chains_[static_cast<size_t>(fm.chain)];
+    if (y < 0 || x < 0 || c < 0 || y >= buffer.height || x >= buffer.width || c >= buffer.depth) {
+        Fail(ErrorKind::kCommandStream, std::string(fm.name) + " element (" + std::to_string(y) + ", " +
+                                            std::to_string(x) + ", " + std::to_string(c) +
+                                            ") is outside chaining buffer " + std::to_string(fm.chain));
+    }
+    return buffer.values[(static_cast<size_t>(y) * static_cast<size_t>(buffer.width) + static_cast<size_t>(x)) *
+                             static_cast<size_t>(buffer.depth) +
+                         static_cast<size_t>(c)];
+}
+
 int64_t NpuU85::Read(const FeatureMap& fm, int y, int x, int c) const {
+    if (fm.chain >= 0) return ChainValue(fm, y, x, c);
     const uint8_t* p = Bytes(fm.region, fm.Address(y, x, c), static_cast<uint64_t>(fm.bytes), fm.name);
     uint64_t raw = 0;
     for (int i = 0; i < fm.bytes; ++i) raw |= static_cast<uint64_t>(p[i]) << (8 * i);
@@ -384,6 +436,10 @@ int64_t NpuU85::Read(const FeatureMap& fm, int y, int x, int c) const {
 }
 
 void NpuU85::Write(const FeatureMap& fm, int y, int x, int c, int64_t value) const {
+    if (fm.chain >= 0) {
+        ChainValue(fm, y, x, c) = value;
+        return;
+    }
     fm.Place(y, x, c);
     uint8_t* p = Bytes(fm.region, fm.Address(y, x, c), static_cast<uint64_t>(fm.bytes), fm.name);
     const uint64_t raw = static_cast<uint64_t>(value);
@@ -733,7 +789,7 @@ void NpuU85::Elementwise(uint32_t mode) {
     using namespace regs85;
     CheckAccumulator(false);
     using M = ElementwiseMode;
-    const bool unary = mode == U(M::ABS) || mode == U(M::CLZ) || mode == U(M::LRELU) || mode == U(M::NOT);
+    const bool unary = mode == U(M::ABS) || mode == U(M::CLZ) || mode == U(M::NOT);
     switch (static_cast<M>(mode)) {
         case M::MUL:
         case M::ADD:
@@ -745,6 +801,15 @@ void NpuU85::Elementwise(uint32_t mode) {
         case M::CMP_NE:
         case M::CMP_GE:
         case M::CMP_GT:
+        case M::AND:
+        case M::OR:
+        case M::XOR:
+        case M::NOT:
+        case M::AND_NOT:
+        case M::SHL:
+        case M::SHR:
+        case M::LSR:
+        case M::CLZ:
             break;
         default:
             Unsupported("elementwise mode " + std::to_string(mode) + " (NPU_OP_ELEMENTWISE.elementwise_mode)");
@@ -829,6 +894,37 @@ void NpuU85::Elementwise(uint32_t mode) {
                     case M::CMP_GT:
                         acc = a > b;
                         break;
+                    case M::AND:
+                        acc = a & b;
+                        break;
+                    case M::OR:
+                        acc = a | b;
+                        break;
+                    case M::XOR:
+                        acc = a ^ b;
+                        break;
+                    case M::NOT:
+                        acc = ~a;
+                        break;
+                    case M::AND_NOT:
+                        acc = a & ~b;
+                        break;
+                    case M::SHL:
+                        acc = static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(a) << Clamp(b, 0, 31)));
+                        break;
+                    case M::SHR:
+                        acc = ScaleU85(a, 1, static_cast<uint32_t>(Clamp(b, 0, 63)), 0, out.rounding);
+                        break;
+                    case M::LSR:
+                        acc = static_cast<int64_t>(static_cast<uint32_t>(a) >> Clamp(b, 0, 31));
+                        break;
+                    case M::CLZ: {
+                        uint32_t v = static_cast<uint32_t>(a);
+                        int n = 0;
+                        while (n < 32 && !(v & 0x80000000u)) v <<= 1, ++n;
+                        acc = n;
+                        break;
+                    }
                     default:
                         break;
                 }

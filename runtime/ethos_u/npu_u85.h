@@ -41,6 +41,8 @@ class NpuU85 {
     FeatureMap Ofm() const;
     OutputStage Output(int channels) const;
     void CheckExtent(const FeatureMap& fm, int height, int width, int depth) const;
+    void ChainShape(FeatureMap& fm) const;
+    int64_t& ChainValue(const FeatureMap& fm, int y, int x, int c) const;
     int64_t Read(const FeatureMap& fm, int y, int x, int c) const;
     void Write(const FeatureMap& fm, int y, int x, int c, int64_t value) const;
     uint8_t* Bytes(int region, uint64_t address, uint64_t length, const char* what) const;
@@ -54,7 +56,17 @@ class NpuU85 {
     void Elementwise(uint32_t mode);
     int64_t Activate(const OutputStage& out, int channel, int64_t accumulator) const;
 
+    // A chaining buffer: an operation's OFM kept inside the NPU for the next
+    // operation's IFM or IFM2 (activation_storage CHAINED, the region field
+    // naming the buffer), held as values in the operation's (y, x, c) order.
+    struct ChainBuffer {
+        int height = 0, width = 0, depth = 0;
+        std::vector<int64_t> values;
+    };
+    static constexpr size_t kChainBuffers = 8;
+
     const std::vector<Region>& regions_;
+    mutable std::array<ChainBuffer, kChainBuffers> chains_;
     std::array<uint64_t, 1024> cmd0_{};
     std::array<uint64_t, 1024> cmd1_{};
     std::vector<uint8_t> lut_;
