@@ -486,6 +486,15 @@ NpuU85::OutputStage NpuU85::Output(int channels) const {
             case ActivationFunction::LUT_U8_U8:
                 table_bytes = 256;
                 break;
+            case ActivationFunction::LUT_S8_S16:
+                table_bytes = 512;
+                break;
+            case ActivationFunction::LUT_S8_S32:
+                table_bytes = 1024;
+                break;
+            case ActivationFunction::LUT_S16_S16:
+                table_bytes = 2048;
+                break;
             default:
                 Unsupported("activation function " + std::to_string(out.lut_function) +
                             " (ACTIVATION.activation_function)");
@@ -529,11 +538,39 @@ NpuU85::OutputStage NpuU85::Output(int channels) const {
 int64_t NpuU85::Activate(const OutputStage& out, int channel, int64_t accumulator) const {
     const size_t i = out.scale.size() == 1 ? 0 : static_cast<size_t>(channel);
     int64_t v = ScaleU85(accumulator + out.bias[i], out.scale[i], out.shift[i], out.dbl_rnd, out.rounding);
-    v = Clamp(v + out.zero_point, out.type_min, out.type_max);
-    if (out.lut != nullptr) {
-        const uint8_t entry = out.lut[static_cast<size_t>(v - out.type_min) & 0xff];
-        v = out.lut_function == static_cast<uint32_t>(regs85::ActivationFunction::LUT_S8_S8) ? static_cast<int8_t>(entry)
-                                                                                            : entry;
+    using regs85::ActivationFunction;
+    const auto entry = [&](size_t index, int bytes) {
+        uint32_t raw = 0;
+        for (int i = 0; i < bytes; ++i) raw |= static_cast<uint32_t>(out.lut[index * static_cast<size_t>(bytes) + static_cast<size_t>(i)]) << (8 * i);
+        return SignExtend(raw, 8 * bytes);
+    };
+    switch (static_cast<ActivationFunction>(out.lut_function)) {
+        case ActivationFunction::LUT_NONE:
+            v = Clamp(v + out.zero_point, out.type_min, out.type_max);
+            break;
+        case ActivationFunction::LUT_U8_U8:
+            v = out.lut[static_cast<size_t>(Clamp(v + out.zero_point, 0, 255))];
+            break;
+        case ActivationFunction::LUT_S8_S8:
+            v = entry(static_cast<size_t>(Clamp(v + out.zero_point, -128, 127) + 128), 1);
+            break;
+        case ActivationFunction::LUT_S8_S16:
+            v = Clamp(entry(static_cast<size_t>(Clamp(v + out.zero_point, -128, 127) + 128), 2), out.type_min, out.type_max);
+            break;
+        case ActivationFunction::LUT_S8_S32:
+            v = Clamp(entry(static_cast<size_t>(Clamp(v + out.zero_point, -128, 127) + 128), 4), out.type_min, out.type_max);
+            break;
+        case ActivationFunction::LUT_S16_S16: {
+            // 512 entries of <16-bit base, 16-bit slope>; the low 7 bits of
+            // the input interpolate, rounded (as on the Ethos-U55).
+            const uint32_t position = static_cast<uint32_t>(Clamp(v + out.zero_point, -32768, 32767) + 32768);
+            const int64_t base = entry(2 * (position >> 7), 2);
+            const int64_t slope = entry(2 * (position >> 7) + 1, 2);
+            v = Clamp(base + ((slope * static_cast<int64_t>(position & 0x7f) + 64) >> 7), out.type_min, out.type_max);
+            break;
+        }
+        default:
+            break;  // refused by Output()
     }
     if (out.clip) v = Clamp(v, out.act_min, out.act_max);
     return v;
