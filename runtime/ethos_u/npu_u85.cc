@@ -216,8 +216,11 @@ void NpuU85::Execute(const Command& command) {
     }
     switch (static_cast<Cmd0>(code)) {
         case Cmd0::NPU_OP_CONV:
-            if (command.Field(regs85::npu_op_conv::weights_ifm2) != 0) Unsupported("NPU_OP_CONV weights_ifm2 (weights from IFM2)");
-            Convolution(false);
+            if (command.Field(regs85::npu_op_conv::weights_ifm2) != 0) {
+                MatMul();
+            } else {
+                Convolution(false);
+            }
             break;
         case Cmd0::NPU_OP_DEPTHWISE:
             Convolution(true);
@@ -751,6 +754,54 @@ void NpuU85::Convolution(bool depthwise) {
                 }
             }
             for (int oc = 0; oc < C; ++oc) Write(ofm, oy, ox, oc, Activate(out, oc, acc[static_cast<size_t>(oc)]));
+        }
+    }
+}
+
+// NPU_OP_CONV with weights_ifm2: a matrix product with the weights read from
+// IFM2 (Vela's MatMul: IFM2 is the right-hand matrix transposed, so OFM
+// channel oc at (y, x) is the dot product of IFM (y, x, :) with IFM2 (y, oc, :)),
+// both operands less their zero points, then the OFM's global scale.
+void NpuU85::MatMul() {
+    using namespace regs85;
+    CheckAccumulator(false);
+    const FeatureMap ifm = Ifm();
+    const FeatureMap ifm2 = Ifm2();
+    const FeatureMap ofm = Ofm();
+    const uint64_t stride = Reg0(Cmd0::NPU_SET_KERNEL_STRIDE);
+    if (Param(Cmd0::NPU_SET_KERNEL_HEIGHT_M1) != 0 || Param(Cmd0::NPU_SET_KERNEL_WIDTH_M1) != 0 ||
+        npu_set_kernel_stride::stride_x_lsb.Get(stride) != 0 || npu_set_kernel_stride::stride_x_msb.Get(stride) != 0 ||
+        npu_set_kernel_stride::stride_y_lsb.Get(stride) != 0 || npu_set_kernel_stride::stride_y_msb.Get(stride) != 0) {
+        Unsupported("weights from IFM2 with a kernel other than 1x1 stride 1");
+    }
+    if (npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE)) != U(IfmUpscaleMode::NONE)) {
+        Unsupported("IFM upscaling with weights from IFM2");
+    }
+    const int H = ofm.height, W = ofm.width, C = ofm.depth, K = ifm.depth;
+    CheckExtent(ofm, H, W, C);
+    CheckExtent(ifm, H, W, K);
+    CheckExtent(ifm2, H, C, K);
+    const uint64_t macs = static_cast<uint64_t>(H) * static_cast<uint64_t>(W) * static_cast<uint64_t>(C) *
+                          static_cast<uint64_t>(K);
+    if (macs > kMaxMacs) Fail(ErrorKind::kUnsupported, std::to_string(macs) + " MACs in one operation");
+    const OutputStage out = Output(0);
+    std::vector<int64_t> right(static_cast<size_t>(C) * static_cast<size_t>(K));
+    std::vector<int64_t> left(static_cast<size_t>(K));
+    for (int y = 0; y < H; ++y) {
+        for (int oc = 0; oc < C; ++oc) {
+            for (int k = 0; k < K; ++k) {
+                right[static_cast<size_t>(oc) * static_cast<size_t>(K) + static_cast<size_t>(k)] =
+                    Read(ifm2, y, oc, k) - ifm2.zero_point;
+            }
+        }
+        for (int x = 0; x < W; ++x) {
+            for (int k = 0; k < K; ++k) left[static_cast<size_t>(k)] = Read(ifm, y, x, k) - ifm.zero_point;
+            for (int oc = 0; oc < C; ++oc) {
+                int64_t acc = 0;
+                const int64_t* row = &right[static_cast<size_t>(oc) * static_cast<size_t>(K)];
+                for (int k = 0; k < K; ++k) acc += left[static_cast<size_t>(k)] * row[k];
+                Write(ofm, y, x, oc, Activate(out, oc, acc));
+            }
         }
     }
 }

@@ -52,6 +52,7 @@ class NpuU85 {
 
     void Dma();
     void Convolution(bool depthwise);
+    void MatMul();
     void Pool(uint32_t mode);
     void Elementwise(uint32_t mode);
     int64_t Activate(const OutputStage& out, int channel, int64_t accumulator) const;
