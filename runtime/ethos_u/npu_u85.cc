@@ -636,9 +636,8 @@ void NpuU85::Convolution(bool depthwise) {
     if (upscale > U(IfmUpscaleMode::ZEROS)) Unsupported("IFM_UPSCALE.mode " + std::to_string(upscale));
     const uint64_t weight_format = Reg0(Cmd0::NPU_SET_WEIGHT_FORMAT);
     const bool fast_weights = npu_set_weight_format::weight_format.Get(weight_format) == U(WeightFormat::FWD);
-    if (npu_set_weight_format::weight_sparsity.Get(weight_format) != U(WeightSparsity::NONE)) {
-        Unsupported("2:4 sparse weights (WEIGHT_FORMAT.weight_sparsity)");
-    }
+    const bool sparse = npu_set_weight_format::weight_sparsity.Get(weight_format) == U(WeightSparsity::SPARSE_2_4);
+    if (sparse && depthwise) Fail(ErrorKind::kCommandStream, "2:4 sparse weights in a depthwise convolution");
     if (macs_ > 256) Unsupported(std::to_string(macs_) + " MACs (several weight streams)");
     const FeatureMap ifm = Ifm();
     const FeatureMap ofm = Ofm();
@@ -714,7 +713,8 @@ void NpuU85::Convolution(bool depthwise) {
     layout.traversal = depthwise ? TraversalU85::kDepthwise
                        : k.part_kernel_first ? TraversalU85::kPartKernel
                                              : TraversalU85::kDepthFirst;
-    layout.ifm_block_depth = IfmBlockDepthU85(layout.traversal, 8 * ifm.bytes, macs_, ofm_ublock_depth);
+    layout.sparse = sparse;
+    layout.ifm_block_depth = IfmBlockDepthU85(layout.traversal, 8 * ifm.bytes, macs_, ofm_ublock_depth, sparse);
     std::vector<int16_t> weights;
     try {
         weights = WeightsToOhwiU85(layout, fast_weights ? DecodeFastWeightStream(stream, weight_length)

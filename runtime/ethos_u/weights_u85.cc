@@ -27,7 +27,7 @@ int RoundUp(int value, int multiple) { return (value + multiple - 1) / multiple 
 // in even OFM blocks, backwards in odd ones); sub-kernels of at most 8x8 taps
 // (over dilation); IFM micro-blocks; OFM micro-blocks; the stride phases
 // (part-kernel and depthwise orders only); the taps of a phase in boustrophedon
-// rows; IFM groups of 8 (1 for depthwise); OFM channels in groups of 4; IFM
+// rows; IFM groups of 8 (16 in the 2:4 sparse order, 1 for depthwise); OFM channels in groups of 4; IFM
 // channels of the group. Each sub-kernel's taps are rounded up to a multiple
 // of 5 (part-kernel, 8-bit), 10 (part-kernel 16-bit, depthwise) or 1, the
 // missing taps padded with zeros.
@@ -36,8 +36,8 @@ void Traverse(const WeightLayoutU85& l, Visit&& visit) {
     const bool depthwise = l.traversal == TraversalU85::kDepthwise;
     int stride_x = l.stride_x, stride_y = l.stride_y, round = 1, ifm_ublock = l.ifm_block_depth;
     if (l.traversal == TraversalU85::kPartKernel) {
-        round = l.ifm_16bit ? 10 : 5;
-        ifm_ublock = l.ifm_16bit ? 8 : l.ifm_block_depth;
+        round = (l.ifm_16bit || l.sparse) ? 10 : 5;
+        ifm_ublock = (l.ifm_16bit && !l.sparse) ? 8 : l.ifm_block_depth;
     } else if (l.traversal == TraversalU85::kDepthFirst) {
         stride_x = stride_y = 1;
     } else {
@@ -46,7 +46,7 @@ void Traverse(const WeightLayoutU85& l, Visit&& visit) {
     }
     const int decomp_x = 8 / l.dilation_x, decomp_y = 8 / l.dilation_y;
     const int dw_padding = (!l.ifm_16bit && l.macs <= 256) ? 0 : (l.macs <= 512 ? 2 : 6);
-    const int ifm_step = depthwise ? 1 : 8;
+    const int ifm_step = depthwise ? 1 : (l.sparse ? 16 : 8);
     const int ifm_extent = depthwise ? 1 : l.ifm_depth;
     // IFM block starts, forwards; odd OFM blocks walk them backwards.
     std::vector<int> ifm_blocks;
@@ -142,9 +142,10 @@ std::vector<int16_t> DecodeFastWeightStream(const uint8_t* data, size_t size) {
     return out;
 }
 
-int IfmBlockDepthU85(TraversalU85 traversal, int ifm_bits, int macs, int ofm_ublock_depth) {
+int IfmBlockDepthU85(TraversalU85 traversal, int ifm_bits, int macs, int ofm_ublock_depth, bool sparse) {
     if (traversal == TraversalU85::kPartKernel) return 16;
-    if (ifm_bits == 32 || ((macs == 128 || macs == 256) && ofm_ublock_depth == 16)) return 32;
+    if (ifm_bits == 32 || ((macs == 128 || macs == 256) && ofm_ublock_depth == 16 && !sparse)) return 32;
+    if (sparse && ifm_bits == 8) return 128;
     return 64;
 }
 

@@ -27,12 +27,13 @@ struct WeightLayoutU85 {
     bool ifm_16bit;
     int macs;
     TraversalU85 traversal;
+    bool sparse;  // 2:4 sparse order (WEIGHT_FORMAT.weight_sparsity); the stream still holds every weight
 };
 
 // The IFM block depth Vela's block configuration fixes for a convolution:
 // 16 with part-kernel-first order, 32 for 32-bit IFMs or (128/256 MACs with
-// 16-deep OFM micro-blocks), otherwise 64.
-int IfmBlockDepthU85(TraversalU85 traversal, int ifm_bits, int macs, int ofm_ublock_depth);
+// 16-deep OFM micro-blocks, not sparse), 128 for sparse 8-bit IFMs, otherwise 64.
+int IfmBlockDepthU85(TraversalU85 traversal, int ifm_bits, int macs, int ofm_ublock_depth, bool sparse);
 
 // Decodes a stream in the fast weight decoder format (WEIGHT_FORMAT FWD; Vela's
 // mlw_encode_fwd.cpp): a 256-bit header (raw-mode flag, small-LUT flag, 102
