@@ -843,7 +843,7 @@ void NpuU85::Pool(uint32_t mode) {
                            static_cast<uint64_t>(kernel_h) * static_cast<uint64_t>(kernel_w) *
                            static_cast<uint64_t>(reduce_channels ? in_c : 1);
     if (reads > kMaxMacs) Fail(ErrorKind::kUnsupported, std::to_string(reads) + " reads in one operation");
-    const OutputStage out = Output(0);
+    const OutputStage out = Output(C);  // per-channel records when OFM_PRECISION.scale_mode says so
     for (int oy = 0; oy < H; ++oy) {
         for (int ox = 0; ox < W; ++ox) {
             for (int oc = 0; oc < C; ++oc) {
