@@ -1026,7 +1026,8 @@ void NpuU85::Elementwise(uint32_t mode) {
                     default:
                         break;
                 }
-                Write(ofm, y, x, c, compare ? acc : Activate(out, c, acc));
+                // A comparison writes all ones for true (a mask for AND/OR), zero for false.
+                Write(ofm, y, x, c, compare ? (acc ? (ofm.is_signed ? -1 : ofm.Max()) : 0) : Activate(out, c, acc));
             }
         }
     }
