@@ -232,7 +232,8 @@ void NpuU85::Execute(const Command& command) {
             Elementwise(command.Field(regs85::npu_op_elementwise::elementwise_mode));
             break;
         case Cmd0::NPU_OP_RESIZE:
-            Unsupported("NPU_OP_RESIZE");
+            Resize(command.Field(regs85::npu_op_resize::resize_mode));
+            break;
         case Cmd0::NPU_OP_DMA_START:
             Dma();
             break;
@@ -801,6 +802,65 @@ void NpuU85::MatMul() {
                 const int64_t* row = &right[static_cast<size_t>(oc) * static_cast<size_t>(K)];
                 for (int k = 0; k < K; ++k) acc += left[static_cast<size_t>(k)] * row[k];
                 Write(ofm, y, x, oc, Activate(out, oc, acc));
+            }
+        }
+    }
+}
+
+// NPU_OP_RESIZE (Vela's GenerateResizeOp): output coordinate o reads the IFM
+// at (o * d + offset) / n, with n = RESIZE_*_SCALE_N_M1 + 1, d = one_step_int
+// * n + one_step_mod and a 12-bit signed offset (TOSA RESIZE's scale and
+// offset), clamped to the IFM (KERNEL_HEIGHT/WIDTH_M1 + 1). NEAREST rounds the
+// position half up, REPLICATE truncates; the accumulator holds the value in
+// 16-bit fixed point (the OFM scale's shift is 16 plus the rescale's).
+void NpuU85::Resize(uint32_t mode) {
+    using namespace regs85;
+    CheckAccumulator(false);
+    if (mode != U(ResizeMode::NEAREST) && mode != U(ResizeMode::REPLICATE)) {
+        Unsupported("resize mode " + std::to_string(mode) + " (NPU_OP_RESIZE.resize_mode)");
+    }
+    if (npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE)) != U(IfmUpscaleMode::NONE)) {
+        Unsupported("IFM upscaling in a resize");
+    }
+    const FeatureMap ifm = Ifm();
+    const FeatureMap ofm = Ofm();
+    struct Axis {
+        int64_t n, d, offset;
+        int extent;
+    };
+    const auto axis = [&](Cmd0 scale_n, Cmd1 step, Cmd0 offset, Cmd0 kernel) {
+        Axis a{};
+        a.n = static_cast<int64_t>(Param(scale_n) & 0x7ff) + 1;
+        const uint64_t bits = Reg1(step);
+        a.d = static_cast<int64_t>(npu_set_resize_x::one_step_int.Get(bits)) * a.n +
+              static_cast<int64_t>(npu_set_resize_x::one_step_mod.Get(bits));
+        a.offset = SignExtend(Param(offset) & 0xfff, 12);
+        a.extent = static_cast<int>(Param(kernel)) + 1;
+        return a;
+    };
+    const Axis ax = axis(Cmd0::NPU_SET_RESIZE_X_SCALE_N_M1, Cmd1::NPU_SET_RESIZE_X, Cmd0::NPU_SET_RESIZE_X_OFFSET,
+                         Cmd0::NPU_SET_KERNEL_WIDTH_M1);
+    const Axis ay = axis(Cmd0::NPU_SET_RESIZE_Y_SCALE_N_M1, Cmd1::NPU_SET_RESIZE_Y, Cmd0::NPU_SET_RESIZE_Y_OFFSET,
+                         Cmd0::NPU_SET_KERNEL_HEIGHT_M1);
+    const int H = ofm.height, W = ofm.width, C = ofm.depth;
+    CheckExtent(ofm, H, W, C);
+    CheckExtent(ifm, ay.extent, ax.extent, C);
+    const bool nearest = mode == U(ResizeMode::NEAREST);
+    const auto source = [&](const Axis& a, int o) {
+        const int64_t position = static_cast<int64_t>(o) * a.d + a.offset;
+        int64_t index = position >= 0 ? position / a.n : -((-position + a.n - 1) / a.n);  // floor
+        const int64_t fraction = position - index * a.n;
+        if (nearest && 2 * fraction >= a.n) ++index;
+        return static_cast<int>(Clamp(index, 0, a.extent - 1));
+    };
+    const OutputStage out = Output(0);
+    for (int oy = 0; oy < H; ++oy) {
+        const int iy = source(ay, oy);
+        for (int ox = 0; ox < W; ++ox) {
+            const int ix = source(ax, ox);
+            for (int c = 0; c < C; ++c) {
+                const int64_t v = Read(ifm, iy, ix, c) - ifm.zero_point;
+                Write(ofm, oy, ox, c, Activate(out, c, v * 65536));
             }
         }
     }

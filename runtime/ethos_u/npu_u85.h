@@ -53,6 +53,7 @@ class NpuU85 {
     void Dma();
     void Convolution(bool depthwise);
     void MatMul();
+    void Resize(uint32_t mode);
     void Pool(uint32_t mode);
     void Elementwise(uint32_t mode);
     int64_t Activate(const OutputStage& out, int channel, int64_t accumulator) const;
