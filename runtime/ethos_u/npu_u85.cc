@@ -692,9 +692,30 @@ void NpuU85::Convolution(bool depthwise) {
     // Weights: the U55's stream format in the U85's traversal order.
     const uint64_t acc_format = Reg0(Cmd0::NPU_SET_ACC_FORMAT);
     const uint32_t microblock = npu_set_acc_format::microblock.Get(acc_format);
-    static constexpr int kMicroblockArea[] = {1, 2, 4, 4, 8, 16};  // U1X1 U1X2 U1X4 U2X2 U2X4 U4X4
-    if (microblock >= 6) Fail(ErrorKind::kCommandStream, "ACC_FORMAT.microblock " + std::to_string(microblock));
-    const int ofm_ublock_depth = macs_ / 8 / kMicroblockArea[microblock];
+    // The micro-block's height x width (U1X1 U1X2 U1X4 U2X2 U2X4 U4X4); its
+    // depth fills the MACs, 8 per OFM element.
+    int microblock_area = 0;
+    switch (static_cast<Microblock>(microblock)) {
+        case Microblock::U1X1:
+            microblock_area = 1;
+            break;
+        case Microblock::U1X2:
+            microblock_area = 2;
+            break;
+        case Microblock::U1X4:
+        case Microblock::U2X2:
+            microblock_area = 4;
+            break;
+        case Microblock::U2X4:
+            microblock_area = 8;
+            break;
+        case Microblock::U4X4:
+            microblock_area = 16;
+            break;
+        default:
+            Fail(ErrorKind::kCommandStream, "ACC_FORMAT.microblock " + std::to_string(microblock));
+    }
+    const int ofm_ublock_depth = macs_ / 8 / microblock_area;
     const int weight_region = static_cast<int>(npu_set_weight_region::region.Get(Reg0(Cmd0::NPU_SET_WEIGHT_REGION)));
     const uint64_t weight_length = npu_set_weight_length::length.Get(Reg1(Cmd1::NPU_SET_WEIGHT_LENGTH));
     const uint8_t* stream = Bytes(weight_region, Address(Cmd1::NPU_SET_WEIGHT_BASE), weight_length, "weights");
