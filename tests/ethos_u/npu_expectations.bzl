@@ -66,9 +66,10 @@ NPU_MAX_STEPS = {
 
 # Per U85 coverage entry whose program the model executes (ethos-u85-256): the
 # largest difference of its delegated partitions from the TOSA reference model,
-# in quantization steps (//tests/ethos_u:u85_<entry>_npu). Entries not listed
-# use something the U85 path does not model yet and fail with
-# ETHOSU_ERROR_UNSUPPORTED naming it (runtime/ethos_u/README.md).
+# in quantization steps (//tests/ethos_u:u85_<entry>_npu). Every entry of
+# U85_DELEGATING is here (61, all bit-exact); an entry using something the U85
+# path does not model would stay out and fail with ETHOSU_ERROR_UNSUPPORTED
+# naming it (runtime/ethos_u/README.md).
 U85_NPU_MAX_STEPS = {
     "abs": 0,
     "adaptive_avg_pool2d": 0,
@@ -92,29 +93,44 @@ U85_NPU_MAX_STEPS = {
     "ge": 0,
     "gelu": 0,
     "gt": 0,
+    "hardswish": 0,
+    "layer_norm": 0,
+    "layer_norm_int16": 0,
     "leaky_relu": 0,
     "linear": 0,
     "linear_int16": 0,
     "log": 0,
     "log_softmax": 0,
+    "lstm": 0,
     "lt": 0,
     "max_pool2d": 0,
     "maximum": 0,
     "mean": 0,
     "minimum": 0,
     "mobilenet_v2": 0,
+    "mobilenet_v3_small": 0,
     "mul": 0,
     "neg": 0,
     "permute": 0,
+    "relu": 0,
     "resnet18": 0,
     "resnet8": 0,
+    "rsqrt": 0,
+    "sdpa": 0,
     "sigmoid": 0,
     "sigmoid_int16": 0,
+    "silu": 0,
     "slice": 0,
+    "softmax": 0,
+    "softmax_int16": 0,
+    "split": 0,
     "sub": 0,
     "sum": 0,
+    "tanh": 0,
+    "transformer_block": 0,
     "upsample_nearest2d": 0,
     "view": 0,
+    "vit_tiny": 0,
     "where": 0,
 }
 
