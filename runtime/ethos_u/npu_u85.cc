@@ -621,11 +621,9 @@ struct Kernel {
 
 // How far the IFM extends along one axis: what the kernel reads less the
 // padding, or tile 0 if that is larger.
-// In upscaled coordinates when the IFM is upscaled 2x (IFM_UPSCALE).
-int InputExtent(int ofm_extent, int stride, int kernel_extent, int pad_before, int pad_after, int tile0,
-                uint32_t upscale) {
+int InputExtent(int ofm_extent, int stride, int kernel_extent, int pad_before, int pad_after, int tile0) {
     const int read = (ofm_extent - 1) * stride + kernel_extent - pad_before - pad_after;
-    return std::max({0, read, upscale ? 2 * tile0 : tile0});
+    return std::max({0, read, tile0});
 }
 
 }  // namespace
@@ -633,8 +631,9 @@ int InputExtent(int ofm_extent, int stride, int kernel_extent, int pad_before, i
 void NpuU85::Convolution(bool depthwise) {
     using namespace regs85;
     CheckAccumulator(false);
-    const uint32_t upscale = npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE));
-    if (upscale > U(IfmUpscaleMode::ZEROS)) Unsupported("IFM_UPSCALE.mode " + std::to_string(upscale));
+    if (npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE)) != U(IfmUpscaleMode::NONE)) {
+        Unsupported("IFM upscaling in a convolution (IFM_UPSCALE.mode)");
+    }
     const uint64_t weight_format = Reg0(Cmd0::NPU_SET_WEIGHT_FORMAT);
     const bool fast_weights = npu_set_weight_format::weight_format.Get(weight_format) == U(WeightFormat::FWD);
     const bool sparse = npu_set_weight_format::weight_sparsity.Get(weight_format) == U(WeightSparsity::SPARSE_2_4);
@@ -670,22 +669,15 @@ void NpuU85::Convolution(bool depthwise) {
                           static_cast<uint64_t>(k.kernel_h) * static_cast<uint64_t>(k.kernel_w) *
                           static_cast<uint64_t>(depthwise ? 1 : ifm_c);
     if (macs > kMaxMacs) Fail(ErrorKind::kUnsupported, std::to_string(macs) + " MACs in one operation");
-    // The IFM area the kernel reads (upscaled coordinates), without padding:
-    // NEAREST repeats each element 2x2, ZEROS puts it at the even positions.
-    const int in_h = InputExtent(H, k.stride_y, extent_h, k.pad_top, k.pad_bottom, ifm.height0, upscale);
-    const int in_w = InputExtent(W, k.stride_x, extent_w, k.pad_left, k.pad_right, ifm.width0, upscale);
-    CheckExtent(ifm, upscale ? (in_h + 1) / 2 : in_h, upscale ? (in_w + 1) / 2 : in_w, ifm_c);
-    if (static_cast<uint64_t>(in_h) * static_cast<uint64_t>(in_w) * static_cast<uint64_t>(ifm_c) > kMaxElements) {
-        Fail(ErrorKind::kUnsupported, "upscaled IFM of more than " + std::to_string(kMaxElements) + " elements");
-    }
+    const int in_h = InputExtent(H, k.stride_y, extent_h, k.pad_top, k.pad_bottom, ifm.height0);
+    const int in_w = InputExtent(W, k.stride_x, extent_w, k.pad_left, k.pad_right, ifm.width0);
+    CheckExtent(ifm, in_h, in_w, ifm_c);
     std::vector<int32_t> in(static_cast<size_t>(in_h) * static_cast<size_t>(in_w) * static_cast<size_t>(ifm_c), 0);
     for (int y = 0; y < in_h; ++y) {
         for (int x = 0; x < in_w; ++x) {
-            if (upscale == U(IfmUpscaleMode::ZEROS) && ((y | x) & 1)) continue;
-            const int sy = upscale ? y / 2 : y, sx = upscale ? x / 2 : x;
             int32_t* row = &in[(static_cast<size_t>(y) * static_cast<size_t>(in_w) + static_cast<size_t>(x)) *
                                static_cast<size_t>(ifm_c)];
-            for (int c = 0; c < ifm_c; ++c) row[c] = static_cast<int32_t>(Read(ifm, sy, sx, c) - ifm.zero_point);
+            for (int c = 0; c < ifm_c; ++c) row[c] = static_cast<int32_t>(Read(ifm, y, x, c) - ifm.zero_point);
         }
     }
 
@@ -897,8 +889,9 @@ void NpuU85::Pool(uint32_t mode) {
         mode != U(PoolingMode::MIN) && mode != U(PoolingMode::REDUCE_SUM) && !null_pool) {
         Unsupported("pooling mode " + std::to_string(mode) + " (NPU_OP_POOL.pooling_mode)");
     }
-    const uint32_t upscale = npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE));
-    if (upscale > U(IfmUpscaleMode::ZEROS)) Unsupported("IFM_UPSCALE.mode " + std::to_string(upscale));
+    if (npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE)) != U(IfmUpscaleMode::NONE)) {
+        Unsupported("IFM upscaling in pooling (IFM_UPSCALE.mode)");
+    }
     const FeatureMap ifm = null_pool ? Ifm2() : Ifm();
     const FeatureMap ofm = Ofm();
     const uint64_t stride = Reg0(Cmd0::NPU_SET_KERNEL_STRIDE);
@@ -914,12 +907,12 @@ void NpuU85::Pool(uint32_t mode) {
     const int pad_right = static_cast<int>(Param(Cmd0::NPU_SET_IFM_PAD_RIGHT));
     const bool reduce_channels = mode == U(PoolingMode::REDUCE_SUM);
     const int H = ofm.height, W = ofm.width, C = ofm.depth;
-    const int in_h = InputExtent(H, stride_y, kernel_h, pad_top, pad_bottom, ifm.height0, upscale);
-    const int in_w = InputExtent(W, stride_x, kernel_w, pad_left, pad_right, ifm.width0, upscale);
+    const int in_h = InputExtent(H, stride_y, kernel_h, pad_top, pad_bottom, ifm.height0);
+    const int in_w = InputExtent(W, stride_x, kernel_w, pad_left, pad_right, ifm.width0);
     const int in_c = reduce_channels ? ifm.depth : C;
     if (reduce_channels && C != 1) Unsupported("REDUCE_SUM into " + std::to_string(C) + " channels");
     CheckExtent(ofm, H, W, C);
-    CheckExtent(ifm, upscale ? (in_h + 1) / 2 : in_h, upscale ? (in_w + 1) / 2 : in_w, in_c);
+    CheckExtent(ifm, in_h, in_w, in_c);
     const uint64_t reads = static_cast<uint64_t>(H) * static_cast<uint64_t>(W) * static_cast<uint64_t>(C) *
                            static_cast<uint64_t>(kernel_h) * static_cast<uint64_t>(kernel_w) *
                            static_cast<uint64_t>(reduce_channels ? in_c : 1);
@@ -937,10 +930,7 @@ void NpuU85::Pool(uint32_t mode) {
                         const int ix = ox * stride_x - pad_left + kx;
                         if (ix < 0 || ix >= in_w) continue;
                         for (int c = reduce_channels ? 0 : oc; c < (reduce_channels ? in_c : oc + 1); ++c) {
-                            int64_t v = 0;
-                            if (!(upscale == U(IfmUpscaleMode::ZEROS) && ((iy | ix) & 1))) {
-                                v = Read(ifm, upscale ? iy / 2 : iy, upscale ? ix / 2 : ix, c) - ifm.zero_point;
-                            }
+                            const int64_t v = Read(ifm, iy, ix, c) - ifm.zero_point;
                             sum += v;
                             maximum = std::max(maximum, v);
                             minimum = std::min(minimum, v);
