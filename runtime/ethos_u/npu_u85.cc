@@ -25,46 +25,13 @@ constexpr uint32_t U(E e) {
     return static_cast<uint32_t>(e);
 }
 
-// OFM_SCALE.round_mode (round_mode_ofm) and IFM_SCALE.round_mode (round_mode_ifm)
-// to the rounding of ScaleValue; dbl_rnd: the double-rounding term applies as
-// if the value had been shifted left by dbl_rnd bits first (Vela folds the
-// 2^20 / 2^15 left shift of TFLite's add into the scale and passes it here).
-int64_t ScaleU85(int64_t value, uint32_t scale, uint32_t shift, uint32_t dbl_rnd, uint32_t mode) {
-    const __int128 product = static_cast<__int128>(value) * scale;
-    __int128 result;
-    if (shift == 0) {
-        result = product;
-    } else {
-        switch (mode) {
-            case U(regs85::RoundModeOfm::DOUBLE_SYMMETRIC): {
-                __int128 round = __int128{1} << (shift - 1);
-                if (shift + dbl_rnd > 31 && dbl_rnd <= 30) {
-                    const __int128 extra = __int128{1} << (30 - dbl_rnd);
-                    round += value >= 0 ? extra : -extra;
-                }
-                result = (product + round) >> shift;
-                break;
-            }
-            case U(regs85::RoundModeOfm::NATURAL):
-                result = (product + (__int128{1} << (shift - 1))) >> shift;
-                break;
-            case U(regs85::RoundModeOfm::SYMMETRIC): {
-                const __int128 half = __int128{1} << (shift - 1);
-                result = product >= 0 ? (product + half) >> shift : -((-product + half) >> shift);
-                break;
-            }
-            case U(regs85::RoundModeOfm::TRUNCATE_TO_ZERO):
-                result = product >= 0 ? (product >> shift) : -((-product) >> shift);
-                break;
-            case U(regs85::RoundModeOfm::TRUNCATE_TO_LOWER):
-                result = product >> shift;
-                break;
-            default:
-                result = 0;  // refused by the caller (CheckRounding)
-        }
-    }
-    const __int128 hi = __int128{1} << 62, lo = -hi;
-    return static_cast<int64_t>(result < lo ? lo : result > hi ? hi : result);
+// value * scale / 2^shift with the rounding of OFM_SCALE.round_mode
+// (round_mode_ofm) or IFM/IFM2_SCALE.round_mode (round_mode_ifm; the same codes
+// for these two): DOUBLE_SYMMETRIC is TOSA's double rounding (ScaleValue's
+// TFL), NATURAL rounds half up. The modes compiled programs do not use are
+// refused before this runs (CheckScale).
+int64_t ScaleU85(int64_t value, uint32_t scale, uint32_t shift, uint32_t mode) {
+    return ScaleValue(value, scale, shift, mode == U(regs85::RoundModeOfm::NATURAL) ? kNatural : kTfl);
 }
 
 }  // namespace
@@ -80,7 +47,7 @@ struct NpuU85::FeatureMap {
     int bytes;
     bool brick;  // NHCWB16
     int height, width, depth;
-    uint32_t transpose = 0, reverse = 0;
+    uint32_t transpose = 0;
     int chain = -1;  // the chaining buffer this feature map is, or -1 (memory)
     bool output = false;
 
@@ -93,13 +60,9 @@ struct NpuU85::FeatureMap {
     // Where the OFM element (y, x, c) of the operation (the OFM size registers
     // count before transposition) lands: OFM_PRECISION.activation_transpose
     // names the stored axes in terms of the operation's (WHC stores x as the
-    // row, y as the column), activation_reverse mirrors one axis.
+    // row, y as the column).
     void Place(int& y, int& x, int& c) const {
-        using regs85::ActivationReverse;
         using regs85::ActivationTranspose;
-        if (reverse == static_cast<uint32_t>(ActivationReverse::H)) y = height - 1 - y;
-        if (reverse == static_cast<uint32_t>(ActivationReverse::W)) x = width - 1 - x;
-        if (reverse == static_cast<uint32_t>(ActivationReverse::C)) c = depth - 1 - c;
         const int h = y, w = x, d = c;
         switch (static_cast<ActivationTranspose>(transpose)) {
             case ActivationTranspose::WHC:
@@ -150,7 +113,6 @@ struct NpuU85::OutputStage {
     std::vector<int64_t> bias;
     std::vector<uint32_t> scale;
     std::vector<uint32_t> shift;
-    uint32_t dbl_rnd;
     uint32_t rounding;
     int64_t zero_point;
     bool clip;
@@ -345,7 +307,7 @@ NpuU85::FeatureMap NpuU85::Ofm() const {
     fm.bytes = PrecisionBytes(npu_set_ofm_precision::activation_precision.Get(precision));
     fm.brick = npu_set_ofm_precision::activation_format.Get(precision) == U(ActivationFormat::NHCWB16);
     fm.transpose = npu_set_ofm_precision::activation_transpose.Get(precision);
-    fm.reverse = npu_set_ofm_precision::activation_reverse.Get(precision);
+    const uint32_t reverse = npu_set_ofm_precision::activation_reverse.Get(precision);
     switch (static_cast<ActivationTranspose>(fm.transpose)) {
         case ActivationTranspose::HWC:
         case ActivationTranspose::WHC:
@@ -357,16 +319,14 @@ NpuU85::FeatureMap NpuU85::Ofm() const {
         default:
             Unsupported("OFM_PRECISION.activation_transpose " + std::to_string(fm.transpose));
     }
-    if (fm.reverse != U(ActivationReverse::NONE) && fm.transpose != U(ActivationTranspose::HWC)) {
-        Unsupported("OFM reverse combined with a transpose");
-    }
+    if (reverse != U(ActivationReverse::NONE)) Unsupported("OFM_PRECISION.activation_reverse " + std::to_string(reverse));
     const uint32_t zp = Param(Cmd0::NPU_SET_OFM_ZERO_POINT);
     fm.zero_point = fm.is_signed ? SignExtend(zp, 16) : zp;
     fm.height = static_cast<int>(Param(Cmd0::NPU_SET_OFM_HEIGHT_M1)) + 1;
     fm.width = static_cast<int>(Param(Cmd0::NPU_SET_OFM_WIDTH_M1)) + 1;
     fm.depth = static_cast<int>(Param(Cmd0::NPU_SET_OFM_DEPTH_M1)) + 1;
-    if (fm.chain >= 0 && (fm.transpose != U(ActivationTranspose::HWC) || fm.reverse != U(ActivationReverse::NONE))) {
-        Fail(ErrorKind::kCommandStream, "a chained OFM cannot be transposed or reversed");
+    if (fm.chain >= 0 && fm.transpose != U(ActivationTranspose::HWC)) {
+        Fail(ErrorKind::kCommandStream, "a chained OFM cannot be transposed");
     }
     return fm;
 }
@@ -400,7 +360,6 @@ void NpuU85::CheckExtent(const FeatureMap& fm, int height, int width, int depth)
         int y = height - 1, x = width - 1, c = depth - 1;
         FeatureMap stored = fm;
         stored.transpose = 0;
-        stored.reverse = 0;
         fm.Place(y, x, c);
         CheckExtent(stored, y + 1, x + 1, c + 1);
         return;
@@ -450,6 +409,15 @@ void NpuU85::Write(const FeatureMap& fm, int y, int x, int c, int64_t value) con
     for (int i = 0; i < fm.bytes; ++i) p[i] = static_cast<uint8_t>(raw >> (8 * i));
 }
 
+void NpuU85::CheckScale(const char* reg, uint32_t round_mode, uint32_t dbl_rnd) const {
+    using regs85::RoundModeOfm;
+    if (round_mode != U(RoundModeOfm::DOUBLE_SYMMETRIC) && round_mode != U(RoundModeOfm::NATURAL)) {
+        Unsupported(std::string(reg) + ".round_mode " + std::to_string(round_mode));
+    }
+    // Vela sets dbl_rnd for TFLite-style ADD/SUB only; no compiled program here has it.
+    if (dbl_rnd != 0) Unsupported(std::string(reg) + ".dbl_rnd " + std::to_string(dbl_rnd));
+}
+
 void NpuU85::CheckAccumulator(bool ifm2_source_allowed) const {
     using namespace regs85;
     const uint64_t acc = Reg0(Cmd0::NPU_SET_ACC_FORMAT);
@@ -470,9 +438,7 @@ NpuU85::OutputStage NpuU85::Output(int channels) const {
     out.per_channel = npu_set_ofm_precision::scale_mode.Get(precision) == U(OfmScaleMode::PER_CHANNEL);
     const uint64_t ofm_scale = Reg1(Cmd1::NPU_SET_OFM_SCALE);
     out.rounding = npu_set_ofm_scale::round_mode.Get(ofm_scale);
-    if (out.rounding > U(RoundModeOfm::TRUNCATE_TO_LOWER) || out.rounding == U(RoundModeOfm::DOUBLE_ASYMMETRIC)) {
-        Unsupported("OFM_SCALE.round_mode " + std::to_string(out.rounding));
-    }
+    CheckScale("OFM_SCALE", out.rounding, npu_set_ofm_scale::dbl_rnd.Get(ofm_scale));
     out.zero_point = ofm.zero_point;
     out.type_min = ofm.Min();
     out.type_max = ofm.Max();
@@ -487,14 +453,7 @@ NpuU85::OutputStage NpuU85::Output(int channels) const {
         uint64_t table_bytes = 0;
         switch (static_cast<ActivationFunction>(out.lut_function)) {
             case ActivationFunction::LUT_S8_S8:
-            case ActivationFunction::LUT_U8_U8:
                 table_bytes = 256;
-                break;
-            case ActivationFunction::LUT_S8_S16:
-                table_bytes = 512;
-                break;
-            case ActivationFunction::LUT_S8_S32:
-                table_bytes = 1024;
                 break;
             case ActivationFunction::LUT_S16_S16:
                 table_bytes = 2048;
@@ -534,14 +493,13 @@ NpuU85::OutputStage NpuU85::Output(int channels) const {
         out.bias.assign(1, 0);
         out.scale.assign(1, npu_set_ofm_scale::scale.Get(ofm_scale));
         out.shift.assign(1, npu_set_ofm_scale::shift.Get(ofm_scale));
-        out.dbl_rnd = npu_set_ofm_scale::dbl_rnd.Get(ofm_scale);
     }
     return out;
 }
 
 int64_t NpuU85::Activate(const OutputStage& out, int channel, int64_t accumulator) const {
     const size_t i = out.scale.size() == 1 ? 0 : static_cast<size_t>(channel);
-    int64_t v = ScaleU85(accumulator + out.bias[i], out.scale[i], out.shift[i], out.dbl_rnd, out.rounding);
+    int64_t v = ScaleU85(accumulator + out.bias[i], out.scale[i], out.shift[i], out.rounding);
     using regs85::ActivationFunction;
     const auto entry = [&](size_t index, int bytes) {
         uint32_t raw = 0;
@@ -552,17 +510,8 @@ int64_t NpuU85::Activate(const OutputStage& out, int channel, int64_t accumulato
         case ActivationFunction::LUT_NONE:
             v = Clamp(v + out.zero_point, out.type_min, out.type_max);
             break;
-        case ActivationFunction::LUT_U8_U8:
-            v = out.lut[static_cast<size_t>(Clamp(v + out.zero_point, 0, 255))];
-            break;
         case ActivationFunction::LUT_S8_S8:
             v = entry(static_cast<size_t>(Clamp(v + out.zero_point, -128, 127) + 128), 1);
-            break;
-        case ActivationFunction::LUT_S8_S16:
-            v = Clamp(entry(static_cast<size_t>(Clamp(v + out.zero_point, -128, 127) + 128), 2), out.type_min, out.type_max);
-            break;
-        case ActivationFunction::LUT_S8_S32:
-            v = Clamp(entry(static_cast<size_t>(Clamp(v + out.zero_point, -128, 127) + 128), 4), out.type_min, out.type_max);
             break;
         case ActivationFunction::LUT_S16_S16: {
             // 512 entries of <16-bit base, 16-bit slope>; the low 7 bits of
@@ -824,12 +773,12 @@ void NpuU85::MatMul() {
 // at (o * d + offset) / n, with n = RESIZE_*_SCALE_N_M1 + 1, d = one_step_int
 // * n + one_step_mod and a 12-bit signed offset (TOSA RESIZE's scale and
 // offset), clamped to the IFM (KERNEL_HEIGHT/WIDTH_M1 + 1). NEAREST rounds the
-// position half up, REPLICATE truncates; the accumulator holds the value in
+// position half up (TOSA's nearest); the accumulator holds the value in
 // 16-bit fixed point (the OFM scale's shift is 16 plus the rescale's).
 void NpuU85::Resize(uint32_t mode) {
     using namespace regs85;
     CheckAccumulator(false);
-    if (mode != U(ResizeMode::NEAREST) && mode != U(ResizeMode::REPLICATE)) {
+    if (mode != U(ResizeMode::NEAREST)) {
         Unsupported("resize mode " + std::to_string(mode) + " (NPU_OP_RESIZE.resize_mode)");
     }
     if (npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE)) != U(IfmUpscaleMode::NONE)) {
@@ -858,12 +807,11 @@ void NpuU85::Resize(uint32_t mode) {
     const int H = ofm.height, W = ofm.width, C = ofm.depth;
     CheckExtent(ofm, H, W, C);
     CheckExtent(ifm, ay.extent, ax.extent, C);
-    const bool nearest = mode == U(ResizeMode::NEAREST);
     const auto source = [&](const Axis& a, int o) {
         const int64_t position = static_cast<int64_t>(o) * a.d + a.offset;
         int64_t index = position >= 0 ? position / a.n : -((-position + a.n - 1) / a.n);  // floor
         const int64_t fraction = position - index * a.n;
-        if (nearest && 2 * fraction >= a.n) ++index;
+        if (2 * fraction >= a.n) ++index;
         return static_cast<int>(Clamp(index, 0, a.extent - 1));
     };
     const OutputStage out = Output(0);
@@ -886,7 +834,7 @@ void NpuU85::Pool(uint32_t mode) {
     const bool from_ifm2 = npu_set_acc_format::acc_input.Get(Reg0(Cmd0::NPU_SET_ACC_FORMAT)) == U(AccInput::IFM2);
     if (null_pool != from_ifm2) Unsupported("pooling mode NONE without ACC_FORMAT.acc_input IFM2, or the reverse");
     if (mode != U(PoolingMode::MAX) && mode != U(PoolingMode::AVERAGE) && mode != U(PoolingMode::SUM) &&
-        mode != U(PoolingMode::MIN) && mode != U(PoolingMode::REDUCE_SUM) && !null_pool) {
+        mode != U(PoolingMode::REDUCE_SUM) && !null_pool) {
         Unsupported("pooling mode " + std::to_string(mode) + " (NPU_OP_POOL.pooling_mode)");
     }
     if (npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE)) != U(IfmUpscaleMode::NONE)) {
@@ -922,7 +870,7 @@ void NpuU85::Pool(uint32_t mode) {
         for (int ox = 0; ox < W; ++ox) {
             for (int oc = 0; oc < C; ++oc) {
                 int64_t sum = 0, count = 0;
-                int64_t maximum = std::numeric_limits<int64_t>::min(), minimum = std::numeric_limits<int64_t>::max();
+                int64_t maximum = std::numeric_limits<int64_t>::min();
                 for (int ky = 0; ky < kernel_h; ++ky) {
                     const int iy = oy * stride_y - pad_top + ky;
                     if (iy < 0 || iy >= in_h) continue;
@@ -933,7 +881,6 @@ void NpuU85::Pool(uint32_t mode) {
                             const int64_t v = Read(ifm, iy, ix, c) - ifm.zero_point;
                             sum += v;
                             maximum = std::max(maximum, v);
-                            minimum = std::min(minimum, v);
                             ++count;
                         }
                     }
@@ -941,8 +888,6 @@ void NpuU85::Pool(uint32_t mode) {
                 int64_t acc = sum;
                 if (mode == U(PoolingMode::MAX)) {
                     acc = count > 0 ? maximum : 0;
-                } else if (mode == U(PoolingMode::MIN)) {
-                    acc = count > 0 ? minimum : 0;
                 } else if (mode == U(PoolingMode::AVERAGE) && count > 0) {
                     // Divides by the elements inside the IFM (padding excluded),
                     // rounding half away from zero, before the output scale.
@@ -958,7 +903,7 @@ void NpuU85::Elementwise(uint32_t mode) {
     using namespace regs85;
     CheckAccumulator(false);
     using M = ElementwiseMode;
-    const bool unary = mode == U(M::ABS) || mode == U(M::CLZ) || mode == U(M::NOT);
+    const bool unary = mode == U(M::ABS);
     switch (static_cast<M>(mode)) {
         case M::MUL:
         case M::ADD:
@@ -967,18 +912,11 @@ void NpuU85::Elementwise(uint32_t mode) {
         case M::MAX:
         case M::ABS:
         case M::CMP_EQ:
-        case M::CMP_NE:
         case M::CMP_GE:
         case M::CMP_GT:
         case M::AND:
         case M::OR:
-        case M::XOR:
-        case M::NOT:
         case M::AND_NOT:
-        case M::SHL:
-        case M::SHR:
-        case M::LSR:
-        case M::CLZ:
             break;
         default:
             Unsupported("elementwise mode " + std::to_string(mode) + " (NPU_OP_ELEMENTWISE.elementwise_mode)");
@@ -992,11 +930,7 @@ void NpuU85::Elementwise(uint32_t mode) {
     if (scalar1 && scalar2) Fail(ErrorKind::kCommandStream, "both operands scalar");
     const int64_t scalar_raw = static_cast<int64_t>(static_cast<int32_t>(Reg1(Cmd1::NPU_SET_OP_SCALAR) >> 32));
     const FeatureMap ofm = Ofm();
-    FeatureMap ifm{};
-    if (!scalar1) ifm = Ifm();
-    else {
-        ifm = Ifm();  // precision and zero point; no data is read
-    }
+    const FeatureMap ifm = Ifm();  // for a scalar IFM only its precision and zero point
     FeatureMap ifm2{};
     if (!unary) ifm2 = Ifm2();
     const auto scale_of = [&](Cmd1 code) {
@@ -1009,7 +943,8 @@ void NpuU85::Elementwise(uint32_t mode) {
     };
     const auto s1 = scale_of(Cmd1::NPU_SET_IFM_SCALE);
     const auto s2 = scale_of(Cmd1::NPU_SET_IFM2_SCALE);
-    // round_mode_ifm: DOUBLE_SYMMETRIC 0, NATURAL 1 (the same codes as round_mode_ofm).
+    CheckScale("IFM_SCALE", s1.round, s1.dbl_rnd);
+    if (!unary) CheckScale("IFM2_SCALE", s2.round, s2.dbl_rnd);
     const OutputStage out = Output(0);
     const int H = ofm.height, W = ofm.width, C = ofm.depth;
     CheckExtent(ofm, H, W, C);
@@ -1024,12 +959,12 @@ void NpuU85::Elementwise(uint32_t mode) {
             for (int c = 0; c < C; ++c) {
                 const int64_t raw1 =
                     scalar1 ? scalar_raw : Read(ifm, bh(b1) ? 0 : y, bw(b1) ? 0 : x, bc(b1) ? 0 : c);
-                const int64_t a = ScaleU85(raw1 - ifm.zero_point, s1.scale, s1.shift, s1.dbl_rnd, s1.round);
+                const int64_t a = ScaleU85(raw1 - ifm.zero_point, s1.scale, s1.shift, s1.round);
                 int64_t b = 0;
                 if (!unary) {
                     const int64_t raw2 =
                         scalar2 ? scalar_raw : Read(ifm2, bh(b2) ? 0 : y, bw(b2) ? 0 : x, bc(b2) ? 0 : c);
-                    b = ScaleU85(raw2 - ifm2.zero_point, s2.scale, s2.shift, s2.dbl_rnd, s2.round);
+                    b = ScaleU85(raw2 - ifm2.zero_point, s2.scale, s2.shift, s2.round);
                 }
                 int64_t acc = 0;
                 switch (static_cast<M>(mode)) {
@@ -1054,9 +989,6 @@ void NpuU85::Elementwise(uint32_t mode) {
                     case M::CMP_EQ:
                         acc = a == b;
                         break;
-                    case M::CMP_NE:
-                        acc = a != b;
-                        break;
                     case M::CMP_GE:
                         acc = a >= b;
                         break;
@@ -1069,31 +1001,9 @@ void NpuU85::Elementwise(uint32_t mode) {
                     case M::OR:
                         acc = a | b;
                         break;
-                    case M::XOR:
-                        acc = a ^ b;
-                        break;
-                    case M::NOT:
-                        acc = ~a;
-                        break;
                     case M::AND_NOT:
                         acc = a & ~b;
                         break;
-                    case M::SHL:
-                        acc = static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(a) << Clamp(b, 0, 31)));
-                        break;
-                    case M::SHR:
-                        acc = ScaleU85(a, 1, static_cast<uint32_t>(Clamp(b, 0, 63)), 0, out.rounding);
-                        break;
-                    case M::LSR:
-                        acc = static_cast<int64_t>(static_cast<uint32_t>(a) >> Clamp(b, 0, 31));
-                        break;
-                    case M::CLZ: {
-                        uint32_t v = static_cast<uint32_t>(a);
-                        int n = 0;
-                        while (n < 32 && !(v & 0x80000000u)) v <<= 1, ++n;
-                        acc = n;
-                        break;
-                    }
                     default:
                         break;
                 }

@@ -49,6 +49,8 @@ class NpuU85 {
     [[noreturn]] void Fail(ErrorKind kind, const std::string& message) const;
     [[noreturn]] void Unsupported(const std::string& what) const { Fail(ErrorKind::kUnsupported, what + " (Ethos-U85)"); }
     void CheckAccumulator(bool ifm2_source_allowed) const;
+    // Refuses the rounding modes and the double-rounding shift no compiled program uses.
+    void CheckScale(const char* reg, uint32_t round_mode, uint32_t dbl_rnd) const;
 
     void Dma();
     void Convolution(bool depthwise);
