@@ -794,15 +794,15 @@ void NpuU85::Resize(uint32_t mode) {
         Axis a{};
         a.n = static_cast<int64_t>(Param(scale_n) & 0x7ff) + 1;
         const uint64_t bits = Reg1(step);
-        a.d = static_cast<int64_t>(npu_set_resize_x::one_step_int.Get(bits)) * a.n +
-              static_cast<int64_t>(npu_set_resize_x::one_step_mod.Get(bits));
+        a.d = static_cast<int64_t>(npu_set_resize_x_step::one_step_int.Get(bits)) * a.n +
+              static_cast<int64_t>(npu_set_resize_x_step::one_step_mod.Get(bits));
         a.offset = SignExtend(Param(offset) & 0xfff, 12);
         a.extent = static_cast<int>(Param(kernel)) + 1;
         return a;
     };
-    const Axis ax = axis(Cmd0::NPU_SET_RESIZE_X_SCALE_N_M1, Cmd1::NPU_SET_RESIZE_X, Cmd0::NPU_SET_RESIZE_X_OFFSET,
+    const Axis ax = axis(Cmd0::NPU_SET_RESIZE_X_SCALE_N_M1, Cmd1::NPU_SET_RESIZE_X_STEP, Cmd0::NPU_SET_RESIZE_X_OFFSET,
                          Cmd0::NPU_SET_KERNEL_WIDTH_M1);
-    const Axis ay = axis(Cmd0::NPU_SET_RESIZE_Y_SCALE_N_M1, Cmd1::NPU_SET_RESIZE_Y, Cmd0::NPU_SET_RESIZE_Y_OFFSET,
+    const Axis ay = axis(Cmd0::NPU_SET_RESIZE_Y_SCALE_N_M1, Cmd1::NPU_SET_RESIZE_Y_STEP, Cmd0::NPU_SET_RESIZE_Y_OFFSET,
                          Cmd0::NPU_SET_KERNEL_HEIGHT_M1);
     const int H = ofm.height, W = ofm.width, C = ofm.depth;
     CheckExtent(ofm, H, W, C);
