@@ -51,11 +51,8 @@ struct NpuU85::FeatureMap {
     int chain = -1;  // the chaining buffer this feature map is, or -1 (memory)
     bool output = false;
 
-    int64_t Min() const { return is_signed ? -(int64_t{1} << (8 * bytes - 1)) : 0; }
-    int64_t Max() const {
-        if (bytes >= 8) return std::numeric_limits<int64_t>::max();
-        return is_signed ? (int64_t{1} << (8 * bytes - 1)) - 1 : (int64_t{1} << (8 * bytes)) - 1;
-    }
+    int64_t Min() const { return is_signed ? -(int64_t{1} << (8 * bytes - 1)) : 0; }  // bytes <= 4
+    int64_t Max() const { return is_signed ? (int64_t{1} << (8 * bytes - 1)) - 1 : (int64_t{1} << (8 * bytes)) - 1; }
 
     // Where the OFM element (y, x, c) of the operation (the OFM size registers
     // count before transposition) lands: OFM_PRECISION.activation_transpose
@@ -212,7 +209,19 @@ void NpuU85::Execute(const Command& command) {
 
 namespace {
 
-int PrecisionBytes(uint32_t precision) { return 1 << precision; }  // B8, B16, B32, B64
+// Per-output sums of more terms than this, of 32-bit operands, could leave
+// int64 (operands below 2^33, weights below 2^10).
+constexpr uint64_t kMaxTerms32 = uint64_t{1} << 20;
+
+}  // namespace
+
+// B8, B16, B32; 64-bit feature maps (B64) are not used by any compiled program.
+int NpuU85::PrecisionBytes(uint32_t precision, const char* what) const {
+    if (precision > U(regs85::ActivationPrecision::B32)) Unsupported(std::string(what) + " precision B64");
+    return 1 << precision;
+}
+
+namespace {
 
 }  // namespace
 
@@ -234,7 +243,7 @@ NpuU85::FeatureMap NpuU85::Ifm() const {
     fm.stride_y = Address(Cmd1::NPU_SET_IFM_STRIDE_Y);
     fm.stride_c = Address(Cmd1::NPU_SET_IFM_STRIDE_C);
     fm.is_signed = npu_set_ifm_precision::activation_type.Get(precision) == U(ActivationType::SIGNED);
-    fm.bytes = PrecisionBytes(npu_set_ifm_precision::activation_precision.Get(precision));
+    fm.bytes = PrecisionBytes(npu_set_ifm_precision::activation_precision.Get(precision), "IFM");
     fm.brick = npu_set_ifm_precision::activation_format.Get(precision) == U(ActivationFormat::NHCWB16);
     const uint32_t zp = Param(Cmd0::NPU_SET_IFM_ZERO_POINT);
     fm.zero_point = fm.is_signed ? SignExtend(zp, 16) : zp;
@@ -275,7 +284,7 @@ NpuU85::FeatureMap NpuU85::Ifm2() const {
     fm.stride_y = Address(Cmd1::NPU_SET_IFM2_STRIDE_Y);
     fm.stride_c = Address(Cmd1::NPU_SET_IFM2_STRIDE_C);
     fm.is_signed = npu_set_ifm2_precision::activation_type.Get(precision) == U(ActivationType::SIGNED);
-    fm.bytes = PrecisionBytes(npu_set_ifm2_precision::activation_precision.Get(precision));
+    fm.bytes = PrecisionBytes(npu_set_ifm2_precision::activation_precision.Get(precision), "IFM2");
     fm.brick = npu_set_ifm2_precision::activation_format.Get(precision) == U(ActivationFormat::NHCWB16);
     const uint32_t zp = Param(Cmd0::NPU_SET_IFM2_ZERO_POINT);
     fm.zero_point = fm.is_signed ? SignExtend(zp, 16) : zp;
@@ -304,7 +313,7 @@ NpuU85::FeatureMap NpuU85::Ofm() const {
     fm.stride_y = Address(Cmd1::NPU_SET_OFM_STRIDE_Y);
     fm.stride_c = Address(Cmd1::NPU_SET_OFM_STRIDE_C);
     fm.is_signed = npu_set_ofm_precision::activation_type.Get(precision) == U(ActivationType::SIGNED);
-    fm.bytes = PrecisionBytes(npu_set_ofm_precision::activation_precision.Get(precision));
+    fm.bytes = PrecisionBytes(npu_set_ofm_precision::activation_precision.Get(precision), "OFM");
     fm.brick = npu_set_ofm_precision::activation_format.Get(precision) == U(ActivationFormat::NHCWB16);
     fm.transpose = npu_set_ofm_precision::activation_transpose.Get(precision);
     const uint32_t reverse = npu_set_ofm_precision::activation_reverse.Get(precision);
@@ -394,7 +403,6 @@ int64_t NpuU85::Read(const FeatureMap& fm, int y, int x, int c) const {
     const uint8_t* p = Bytes(fm.region, fm.Address(y, x, c), static_cast<uint64_t>(fm.bytes), fm.name);
     uint64_t raw = 0;
     for (int i = 0; i < fm.bytes; ++i) raw |= static_cast<uint64_t>(p[i]) << (8 * i);
-    if (fm.bytes >= 8) return static_cast<int64_t>(raw);
     return fm.is_signed ? SignExtend(raw, 8 * fm.bytes) : static_cast<int64_t>(raw);
 }
 
@@ -618,6 +626,11 @@ void NpuU85::Convolution(bool depthwise) {
                           static_cast<uint64_t>(k.kernel_h) * static_cast<uint64_t>(k.kernel_w) *
                           static_cast<uint64_t>(depthwise ? 1 : ifm_c);
     if (macs > kMaxMacs) Fail(ErrorKind::kUnsupported, std::to_string(macs) + " MACs in one operation");
+    const uint64_t terms = static_cast<uint64_t>(k.kernel_h) * static_cast<uint64_t>(k.kernel_w) *
+                           static_cast<uint64_t>(depthwise ? 1 : ifm_c);
+    if (ifm.bytes == 4 && terms > kMaxTerms32) {
+        Fail(ErrorKind::kUnsupported, std::to_string(terms) + " products per output of a 32-bit IFM");
+    }
     const int in_h = InputExtent(H, k.stride_y, extent_h, k.pad_top, k.pad_bottom, ifm.height0);
     const int in_w = InputExtent(W, k.stride_x, extent_w, k.pad_left, k.pad_right, ifm.width0);
     CheckExtent(ifm, in_h, in_w, ifm_c);
@@ -740,6 +753,7 @@ void NpuU85::MatMul() {
     if (npu_set_ifm_upscale::mode.Get(Reg0(Cmd0::NPU_SET_IFM_UPSCALE)) != U(IfmUpscaleMode::NONE)) {
         Unsupported("IFM upscaling with weights from IFM2");
     }
+    if (ifm.bytes > 2 || ifm2.bytes > 2) Unsupported("32-bit operands with weights from IFM2");
     const int H = ofm.height, W = ofm.width, C = ofm.depth, K = ifm.depth;
     CheckExtent(ofm, H, W, C);
     CheckExtent(ifm, H, W, K);
@@ -865,6 +879,11 @@ void NpuU85::Pool(uint32_t mode) {
                            static_cast<uint64_t>(kernel_h) * static_cast<uint64_t>(kernel_w) *
                            static_cast<uint64_t>(reduce_channels ? in_c : 1);
     if (reads > kMaxMacs) Fail(ErrorKind::kUnsupported, std::to_string(reads) + " reads in one operation");
+    const uint64_t terms = static_cast<uint64_t>(kernel_h) * static_cast<uint64_t>(kernel_w) *
+                           static_cast<uint64_t>(reduce_channels ? in_c : 1);
+    if (ifm.bytes == 4 && terms > kMaxTerms32) {
+        Fail(ErrorKind::kUnsupported, std::to_string(terms) + " elements per output of a 32-bit IFM");
+    }
     const OutputStage out = Output(C);  // per-channel records when OFM_PRECISION.scale_mode says so
     for (int oy = 0; oy < H; ++oy) {
         for (int ox = 0; ox < W; ++ox) {
@@ -974,9 +993,12 @@ void NpuU85::Elementwise(uint32_t mode) {
                     case M::SUB:
                         acc = a - b;
                         break;
-                    case M::MUL:
-                        acc = a * b;
+                    case M::MUL: {
+                        // Both operands may be up to 2^62 after scaling: saturate as ScaleValue does.
+                        const __int128 product = static_cast<__int128>(a) * b, hi = __int128{1} << 62;
+                        acc = static_cast<int64_t>(product > hi ? hi : product < -hi ? -hi : product);
                         break;
+                    }
                     case M::MIN:
                         acc = std::min(a, b);
                         break;

@@ -36,6 +36,7 @@ class NpuU85 {
     // A 40-bit address or stride register (addr_hi:8 in the first word, addr_lo the payload).
     uint64_t Address(regs85::Cmd1 code) const;
 
+    int PrecisionBytes(uint32_t precision, const char* what) const;
     FeatureMap Ifm() const;
     FeatureMap Ifm2() const;
     FeatureMap Ofm() const;
