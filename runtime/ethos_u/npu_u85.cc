@@ -16,7 +16,6 @@ using regs85::Cmd1;
 
 constexpr size_t kScaleRecordBytes = 10;
 constexpr uint64_t kLutBytes = 2048;      // the LUT RAM (Vela's ArchEthosU85 "lutram")
-constexpr uint64_t kLutSlotBytes = 256;   // ACTIVATION.table counts slots of the table's size
 constexpr uint64_t kMaxElements = uint64_t{1} << 24;
 constexpr uint64_t kMaxMacs = uint64_t{1} << 30;
 
