@@ -1,6 +1,6 @@
 /*
  * A functional (bit-accurate, not cycle-accurate) model of the Arm Ethos-U55
- * NPU: it parses the Ethos-U delegate blob that ExecuTorch's Arm backend puts
+ * and Ethos-U85 NPUs: it parses the Ethos-U delegate blob that ExecuTorch's Arm backend puts
  * in a .pte (arm_vela.py's block format), decodes and disassembles the
  * register command stream, and executes it on caller-owned memory regions.
  *

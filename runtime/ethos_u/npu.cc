@@ -6,7 +6,9 @@
 #include <limits>
 #include <utility>
 
+#include "runtime/ethos_u/arith.h"
 #include "runtime/ethos_u/error.h"
+#include "runtime/ethos_u/npu_u85.h"
 #include "runtime/ethos_u/weights.h"
 
 namespace ethos_u {
@@ -25,42 +27,6 @@ constexpr uint32_t kLutActivationLast = 23;
 // rather than computed for hours or allocated into gigabytes.
 constexpr uint64_t kMaxElements = uint64_t{1} << 24;
 constexpr uint64_t kMaxMacs = uint64_t{1} << 30;
-
-enum Rounding : uint32_t { kTfl = 0, kTruncate = 1, kNatural = 2 };
-
-std::string Hex(uint64_t value) {
-    char text[24];
-    std::snprintf(text, sizeof(text), "0x%" PRIx64, value);
-    return text;
-}
-
-// acc * scale / 2^shift, rounded as the output unit rounds. TFL is TFLite's
-// double rounding (as TOSA's RESCALE double_round states it), NATURAL rounds
-// half up, TRUNCATE rounds towards zero.
-int64_t ScaleValue(int64_t acc, uint32_t scale, uint32_t shift, uint32_t rounding) {
-    const __int128 product = static_cast<__int128>(acc) * scale;
-    __int128 result;
-    if (shift == 0) {
-        result = product;
-    } else if (rounding == kTruncate) {
-        result = product >= 0 ? (product >> shift) : -((-product) >> shift);
-    } else {
-        __int128 round = static_cast<__int128>(1) << (shift - 1);
-        if (rounding == kTfl && shift > 31) round += acc >= 0 ? (__int128{1} << 30) : -(__int128{1} << 30);
-        result = (product + round) >> shift;
-    }
-    // Saturate well inside int64 so that adding a zero point cannot overflow;
-    // any value this large is clamped to the OFM type afterwards anyway.
-    const __int128 hi = __int128{1} << 62, lo = -hi;
-    return static_cast<int64_t>(result < lo ? lo : result > hi ? hi : result);
-}
-
-int64_t Clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-int64_t SignExtend(uint64_t value, int bits) {
-    const uint64_t sign = uint64_t{1} << (bits - 1);
-    return static_cast<int64_t>((value ^ sign) - sign);
-}
 
 }  // namespace
 
@@ -143,8 +109,8 @@ uint8_t* Npu::Bytes(int region, uint64_t address, uint64_t length, const char* w
 
 void Npu::Run(const CommandStream& stream) {
     if (stream.product == Product::kEthosU85) {
-        // The register set decodes (DecodeDriverPayload, Disassemble); its operations are not modelled yet.
-        Fail(ErrorKind::kUnsupported, "Ethos-U85 command streams decode but do not execute on the model yet");
+        NpuU85(regions_).Run(stream);  // its own register set and operations
+        return;
     }
     const uint32_t macs_log2 = regs::config_r::macs_per_cc.Get(stream.config_word);
     // Vela's ArchitectureConfig: the 32-MAC U55 has 4-deep OFM micro-blocks.

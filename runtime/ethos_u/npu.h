@@ -1,4 +1,5 @@
-// The functional Ethos-U55: register state set by the command stream and the
+// The functional Ethos-U55 (Ethos-U85 streams go to NpuU85, npu_u85.h):
+// register state set by the command stream and the
 // operations it starts (DMA, CONV, DEPTHWISE, POOL, ELEMENTWISE), computed
 // element by element with the NPU's integer arithmetic. Every memory access is
 // checked against its region.

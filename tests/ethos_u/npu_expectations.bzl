@@ -64,10 +64,79 @@ NPU_MAX_STEPS = {
     "vit_tiny": 0,
 }
 
+# Per U85 coverage entry whose program the model executes (ethos-u85-256): the
+# largest difference of its delegated partitions from the TOSA reference model,
+# in quantization steps (//tests/ethos_u:u85_<entry>_npu). Every entry of
+# U85_DELEGATING is here (61, all bit-exact); an entry using something the U85
+# path does not model would stay out and fail with ETHOSU_ERROR_UNSUPPORTED
+# naming it (runtime/ethos_u/README.md).
+U85_NPU_MAX_STEPS = {
+    "abs": 0,
+    "adaptive_avg_pool2d": 0,
+    "add": 0,
+    "avg_pool2d": 0,
+    "batch_norm2d": 0,
+    "bmm": 0,
+    "cat": 0,
+    "clamp": 0,
+    "conv1d": 0,
+    "conv2d": 0,
+    "conv2d_int16": 0,
+    "conv2d_relu": 0,
+    "conv_net": 0,
+    "conv_transpose2d": 0,
+    "depthwise_conv2d": 0,
+    "div": 0,
+    "ds_cnn": 0,
+    "eq": 0,
+    "exp": 0,
+    "ge": 0,
+    "gelu": 0,
+    "gt": 0,
+    "hardswish": 0,
+    "layer_norm": 0,
+    "layer_norm_int16": 0,
+    "leaky_relu": 0,
+    "linear": 0,
+    "linear_int16": 0,
+    "log": 0,
+    "log_softmax": 0,
+    "lstm": 0,
+    "lt": 0,
+    "max_pool2d": 0,
+    "maximum": 0,
+    "mean": 0,
+    "minimum": 0,
+    "mobilenet_v2": 0,
+    "mobilenet_v3_small": 0,
+    "mul": 0,
+    "neg": 0,
+    "permute": 0,
+    "relu": 0,
+    "resnet18": 0,
+    "resnet8": 0,
+    "rsqrt": 0,
+    "sdpa": 0,
+    "sigmoid": 0,
+    "sigmoid_int16": 0,
+    "silu": 0,
+    "slice": 0,
+    "softmax": 0,
+    "softmax_int16": 0,
+    "split": 0,
+    "sub": 0,
+    "sum": 0,
+    "tanh": 0,
+    "transformer_block": 0,
+    "upsample_nearest2d": 0,
+    "view": 0,
+    "vit_tiny": 0,
+    "where": 0,
+}
+
 # The U85 coverage entries that delegate anything (square is absent: nothing
 # of it runs on the U85). Their command streams decode on the model and
-# disassemble alike to Vela (//tests/ethos_u:u85_disassembly_<entry>_test);
-# executing them is not modelled yet.
+# disassemble alike to Vela (//tests/ethos_u:u85_disassembly_<entry>_test).
 U85_DELEGATING = [
     "abs",
     "adaptive_avg_pool2d",

@@ -1,4 +1,5 @@
-"""A compiled U55 program's delegated partitions on the functional model against the TOSA reference model.
+"""A compiled Ethos-U55 or U85 program's delegated partitions on the functional model against the TOSA
+reference model.
 
 For every delegate call the compile recorded (intermediates/numerics: the int8
 tensors the call received), the partition's Ethos-U blob taken from the .pte's
@@ -15,7 +16,7 @@ The CPU part is deterministic and identical on both sides, so if every call is
 bit-exact on the inputs it received, by induction over the calls in execution
 order each call receives the same inputs in both programs, and the program's
 outputs are equal bit for bit. That holds for an entry recorded at 0 steps (all
-58 today); for an entry with a non-zero record, the per-call difference bounds
+of them today); for an entry with a non-zero record, the per-call difference bounds
 only that call, not how it propagates through later calls and the CPU part.
 The calls are those of the first evaluation sample, and every Ethos-U partition
 of the .pte must be among them.
@@ -32,7 +33,7 @@ from backend.evaluate import run_tosa
 from tools.ethosu import model, pte
 from tools.ethosu.partition import max_steps, run_partition
 
-_PROGRAM = flags.DEFINE_string("pte", None, ".pte compiled for an Ethos-U55.", required=True)
+_PROGRAM = flags.DEFINE_string("pte", None, ".pte compiled for an Ethos-U55 or U85.", required=True)
 _INTERMEDIATES = flags.DEFINE_string(
     "compile_intermediates", None, "The compile's intermediates directory.", required=True
 )

@@ -6,7 +6,7 @@
 Inputs are arm_compile's `<name>.report.json` files (backend/compile.py) and,
 optionally, its `<name>.timing.json` files ({"compile_seconds": s}), paired by
 `<name>`, and per `<name>` the largest difference recorded for the program on the
-functional Ethos-U55 model (tests/ethos_u/npu_expectations.bzl). The page is
+functional Ethos-U55/U85 model (tests/ethos_u/npu_expectations.bzl). The page is
 self-contained (inline CSS, the chart as a data: URL, no scripts) so that it can
 be mailed or archived as one file.
 """
@@ -35,7 +35,7 @@ _TIMINGS = flags.DEFINE_multi_string(
 _NPU_STEPS = flags.DEFINE_multi_string(
     "npu_steps",
     [],
-    "<name>=<N>: the program <name> runs on the functional Ethos-U55 model within N quantization steps of "
+    "<name>=<N>: the program <name> runs on the functional Ethos-U55/U85 model within N quantization steps of "
     "the TOSA reference model (0: bit-exact), as recorded and tested; repeat per program.",
 )
 _HTML = flags.DEFINE_string("html", "", "Where to write the HTML page (required).")
@@ -82,7 +82,7 @@ class Program:
     versions: dict[str, str]
     # The report's row: the model, with non-default activations (16A8W) apart.
     row: str
-    # Largest difference on the functional Ethos-U55 model, in quantization
+    # Largest difference on the functional Ethos-U55/U85 model, in quantization
     # steps; None: the program was not run on it.
     npu_steps: int | None = None
 
@@ -484,9 +484,10 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
         "latency at the system configuration's core clock. Program: size of the .pte. "
         "Compile time: wall clock of the compile action, where recorded. "
         "Executed on the Ethos-U model: the program's delegated partitions, from the .pte's own bytes, on the "
-        "functional Ethos-U55 model (runtime/ethos_u) against the TOSA reference model on the same graph and "
+        "functional Ethos-U55/U85 model (runtime/ethos_u) against the TOSA reference model on the same graph and "
         "inputs, the largest difference in output quantization steps as recorded in "
-        "tests/ethos_u/npu_expectations.bzl and checked by //tests/ethos_u:u55_&lt;entry&gt;_npu.</footer>",
+        "tests/ethos_u/npu_expectations.bzl and checked by //tests/ethos_u:u55_&lt;entry&gt;_npu and "
+        "u85_&lt;entry&gt;_npu.</footer>",
         "</body></html>",
         "",
     ]

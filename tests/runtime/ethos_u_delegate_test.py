@@ -1,4 +1,4 @@
-"""Delegated Ethos-U55 programs end to end in the C++ runner, NPU part on the functional model.
+"""Delegated Ethos-U55 or U85 programs end to end in the C++ runner, NPU part on the functional model.
 
 For every program given (its .pte and its compile's intermediates), the runner
 given by --runner (the host binary, or the aarch64 binary under qemu-aarch64)
@@ -8,7 +8,8 @@ on the compile's evaluation samples (numerics/input_<i>.npy). Its outputs must:
 - equal, bit for bit, the lowered program's outputs that the compile recorded
   (numerics/lowered_<j>.npy: the CPU part as ExecuTorch's operators in PyTorch,
   the NPU part on the TOSA reference model). The NPU part is bit-exact on the
-  model (tests/ethos_u/npu_expectations.bzl records 0 steps for these entries)
+  model (tests/ethos_u/npu_expectations.bzl records 0 steps for these entries,
+  NPU_MAX_STEPS for the U55, U85_NPU_MAX_STEPS for the U85)
   and quantize/dequantize compute the same float32 expressions in both, so any
   difference is a fault of the delegate (layout, offsets, dtypes) or the runner;
 - pass the compile's own numerics check against PyTorch when they stand in for

@@ -1,4 +1,4 @@
-"""Runs a compiled U55 program's Ethos-U partitions on the functional model and checks them.
+"""Runs a compiled Ethos-U55 or U85 program's Ethos-U partitions on the functional model and checks them.
 
     ./bazel run //tools/ethosu:run -- --pte=x.pte --compile_intermediates=DIR [--outputs=OUT]
 
@@ -23,7 +23,7 @@ from absl import app, flags
 from tools.ethosu import model, pte
 from tools.ethosu.partition import max_steps, run_partition
 
-_PTE = flags.DEFINE_string("pte", None, "The .pte compiled for an Ethos-U55.", required=True)
+_PTE = flags.DEFINE_string("pte", None, "The .pte compiled for an Ethos-U55 or U85.", required=True)
 _INTERMEDIATES = flags.DEFINE_string(
     "compile_intermediates", None, "The compile's --intermediates directory (TOSA graphs, numerics/).", required=True
 )

@@ -65,10 +65,13 @@ def _as_vela_prints(command: str, field: str, value: int) -> int:
     The U85 table's printer (npu_set_op_scalar_t::disassemble in Vela's
     ethos_u85_interface.hpp) turns an NPU_SET_OP_SCALAR scalar above INT32_MAX
     into `scalar - INT_MIN + INT_MAX` in 32-bit arithmetic: one less than the
-    value. The payload word, compared in full, still fixes the bits.
+    value; it prints the 12-bit RESIZE_X/Y_OFFSET as signed (4095 is -1). The
+    command words, compared in full, still fix the bits.
     """
     if field == "scalar" and "NPU_SET_OP_SCALAR" in command and value > 0x7FFFFFFF:
         return value - 1
+    if field in ("resize_x_offset", "resize_y_offset") and value >= 0x800:
+        return value - 0x1000
     return value
 
 
