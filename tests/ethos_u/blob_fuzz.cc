@@ -1,8 +1,8 @@
 // Seeded mutation fuzzer of the Ethos-U model's C API: blob parsing, command
 // stream decoding/disassembly and execution. Every input must come back as
 // ETHOSU_OK or one error code with a message; a crash, a sanitizer report or
-// an empty message fails. Bounded by iterations and seconds; meant for
-// --config=asan and --config=ubsan.
+// an empty message fails. Bounded by iterations and seconds; runs built with
+// ASan and UBSan as //tests/ethos_u:blob_fuzz_{asan,ubsan}_test.
 //
 //   blob_fuzz --seed=N --iterations=N --max_seconds=S blob...
 #include <algorithm>

@@ -2,7 +2,6 @@
 action; arm_accuracy_test: its top-1 within a bound of float PyTorch's."""
 
 load("@rules_python//python:defs.bzl", "py_test")
-
 load("//backend:defs.bzl", "ArmModelInfo", "ArmProgramInfo")
 load("//backend:environment.bzl", "CPU_INDEPENDENT_ENV")
 
