@@ -138,7 +138,12 @@ def _python_venv_impl(module_ctx):
     for mod in module_ctx.modules:
         for venv in mod.tags.venv:
             python_venv_repo(name = venv.name, lock = venv.lock)
-    return module_ctx.extension_metadata(reproducible = True)
+
+    # Not reproducible: the venv is built from the host's CPython in a
+    # directory under HOME, outside Bazel's control. An extension (not
+    # use_repo_rule) because the repository's canonical name is part of every
+    # compile action's inputs (@python_venv//:lock_digest.txt).
+    return module_ctx.extension_metadata(reproducible = False)
 
 python_venv = module_extension(
     implementation = _python_venv_impl,
