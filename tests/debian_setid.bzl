@@ -40,9 +40,7 @@ def _debian_setid_tree_impl(rctx):
         rctx.file(tree + "_modes.txt", _run(rctx, ["find", str(rctx.path(tree))] + _MODES))
     rctx.file("BUILD.bazel", 'exports_files(["before.txt", "tree_modes.txt", "outside_modes.txt"])\n')
 
-debian_setid_tree = repository_rule(implementation = _debian_setid_tree_impl)
-
-def _debian_setid_test_impl(_module_ctx):
-    debian_setid_tree(name = "debian_setid_tree")
-
-debian_setid_test = module_extension(implementation = _debian_setid_test_impl)
+debian_setid_tree = repository_rule(
+    implementation = _debian_setid_tree_impl,
+    doc = "A planted tree before and after clear_setid_bits, for //tests:debian_setid_test.",
+)

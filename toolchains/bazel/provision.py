@@ -23,7 +23,6 @@ Prints progress on stderr; fails with one sentence and exit status 1.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import pathlib
 import platform
@@ -35,19 +34,24 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
-BAZEL_VERSION = "7.7.1"
+from toolchains.debian import debs as debian
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+# The version is pinned once, in the workspace's .bazelversion (which the
+# ./bazel launcher and bazelisk read too); the closure must provide it.
+BAZEL_VERSION = (HERE.parents[1] / ".bazelversion").read_text().strip()
 
 # The packages (and their whole dependency closure) that make Bazel here:
 # "package version sha256 pool-path" per line, in unpacking order, written by
 # pin_closure.py. Every .deb is checked against it; apt's index is not used.
 CLOSURE_FILES = {"amd64": "closure_amd64.txt"}
 
-DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# Debian sid's packages come from the "debian" archive of
+# toolchains/debian/mirrors.json; BAZEL_PROVISION_DEBIAN_MIRROR replaces it.
+DEBIAN_MIRROR = debian.mirrors()["debian"]
 
 # Bazel module name -> directory under usr/share/bazel in the Debian packages.
 DEBIAN_MODULES = {
@@ -65,8 +69,6 @@ DEBIAN_MODULES = {
 STUB_MODULES = ("protobuf", "zlib", "apple_support", "buildozer")
 
 REQUIRED_FREE_BYTES = 4 * 1024**3
-
-HERE = pathlib.Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -142,14 +144,20 @@ def read_closure(arch: Arch) -> list[Deb]:
         raise ProvisionError(
             f"no pinned package closure for {arch.debian}; install Bazel {BAZEL_VERSION} on PATH"
         )
-    debs = []
+    pinned = []
     for number, line in enumerate((HERE / name).read_text().splitlines(), 1):
         fields = line.split()
         if len(fields) != 4 or not re.fullmatch(r"[0-9a-f]{64}", fields[2]) or \
                 not re.fullmatch(r"pool/[A-Za-z0-9+.~_/-]+\.deb", fields[3]) or ".." in fields[3]:
             raise ProvisionError(f"{name}:{number}: expected 'package version sha256 pool-path'")
-        debs.append(Deb(*fields))
-    return debs
+        pinned.append(Deb(*fields))
+    bazel = [d.version for d in pinned if d.package == "bazel-bootstrap"]
+    if not bazel or not bazel[0].startswith(BAZEL_VERSION + "+"):
+        raise ProvisionError(
+            f"{name} pins bazel-bootstrap {bazel[0] if bazel else '(none)'}, but .bazelversion says "
+            f"{BAZEL_VERSION}; run toolchains/bazel/pin_closure.py"
+        )
+    return pinned
 
 
 def manifest_text(debs: list[Deb]) -> str:
@@ -157,44 +165,24 @@ def manifest_text(debs: list[Deb]) -> str:
     return "".join(f"{d.package} {d.version} {d.sha256}\n" for d in debs)
 
 
-def download(debs: list[Deb], archives: pathlib.Path, mirror: str) -> None:
+def download(packages: list[Deb], archives: pathlib.Path, mirror: str) -> None:
     """Fetches each .deb from the mirror's pool and checks it against the pinned SHA256."""
-    if urllib.parse.urlsplit(mirror).scheme not in ("http", "https"):
-        raise ProvisionError(f"the Debian mirror {mirror} is not an http(s) URL")
-    for index, deb in enumerate(debs, 1):
-        url = f"{mirror.rstrip('/')}/{deb.pool_path}"
-        path = archives / deb.filename
-        try:
-            # An http(s) URL (checked above); the content is checked by SHA256 below.
-            with urllib.request.urlopen(url, timeout=120) as response, path.open("wb") as out:  # nosec B310
-                shutil.copyfileobj(response, out)
-        except (urllib.error.URLError, OSError) as error:
-            raise ProvisionError(f"cannot download {url}: {error}") from error
-        if index % 50 == 0:
-            progress(f"  downloaded {index}/{len(debs)}")
-    verify(debs, archives)
+    try:
+        debian.check_http_url(mirror)
+        for index, deb in enumerate(packages, 1):
+            debian.fetch(f"{mirror.rstrip('/')}/{deb.pool_path}", archives / deb.filename, deb.sha256)
+            if index % 50 == 0:
+                progress(f"  downloaded {index}/{len(packages)}")
+    except debian.FetchError as error:
+        raise ProvisionError(str(error)) from error
 
 
-def sha256_of(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify(debs: list[Deb], archives: pathlib.Path) -> None:
-    for deb in debs:
-        path = archives / deb.filename
-        if not path.is_file():
-            raise ProvisionError(f"{deb.filename} was not downloaded")
-        actual = sha256_of(path)
-        if actual != deb.sha256:
-            path.unlink()
-            raise ProvisionError(
-                f"checksum mismatch for {deb.filename}: pinned {deb.sha256}, "
-                f"downloaded {actual}; refusing to unpack it"
-            )
+def verify(packages: list[Deb], archives: pathlib.Path) -> None:
+    try:
+        for deb in packages:
+            debian.check_sha256(archives / deb.filename, deb.sha256)
+    except debian.FetchError as error:
+        raise ProvisionError(str(error)) from error
 
 
 def elf_kind(path: pathlib.Path) -> str | None:

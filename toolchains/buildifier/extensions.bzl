@@ -15,6 +15,7 @@ through the data dependency.
 """
 
 load("//toolchains/debian:debian.bzl", "write_closure_manifest")
+load("//toolchains/platforms:host.bzl", "host_key")
 
 # Regenerate: `npm view @bazel/buildifier@VERSION dist` (tarball, sha512
 # integrity), then `npm pack @bazel/buildifier@VERSION && sha256sum *.tgz`.
@@ -27,21 +28,16 @@ BUILDIFIER_URL = "https://registry.npmjs.org/@bazel/buildifier/-/buildifier-%s.t
 # (shasum d8fa00e55a1a08744ec62221811c06f3ea1c06d7).
 BUILDIFIER_SHA256 = "b96ea9b13003036c801f52bee6f9b0314738f8432e5cb9d814c89f59292604ee"
 
-_ARCHES = {
-    "aarch64": "arm64",
-    "amd64": "amd64",
-    "arm64": "arm64",
-    "x86_64": "amd64",
+# host_key() -> the binary's name in the tarball.
+_BINARIES = {
+    "linux-aarch64": "buildifier-linux_arm64",
+    "linux-x86_64": "buildifier-linux_amd64",
 }
 
 def _buildifier_repo_impl(rctx):
-    arch = _ARCHES.get(rctx.os.arch)
-    if rctx.os.name != "linux" or not arch:
-        fail("buildifier: only linux x86_64 and aarch64 hosts are supported, not %s %s" % (
-            rctx.os.name,
-            rctx.os.arch,
-        ))
-    binary = "buildifier-linux_" + arch
+    binary = _BINARIES.get(host_key(rctx))
+    if not binary:
+        fail("buildifier: only %s hosts are supported, not %s" % (" and ".join(sorted(_BINARIES)), host_key(rctx)))
     rctx.download(
         url = BUILDIFIER_URL,
         output = "buildifier.tgz",
@@ -186,6 +182,9 @@ lint_sources_repo = repository_rule(
 def _buildifier_impl(module_ctx):
     buildifier_repo(name = "buildifier")
     lint_sources_repo(name = "lint_sources")
+
+    # Reproducible: both repositories follow from pinned data and the
+    # workspace's own files.
     return module_ctx.extension_metadata(reproducible = True)
 
 buildifier = module_extension(

@@ -1,25 +1,18 @@
-"""Fetches pinned Debian packages with apt's own client, for repository rules.
+"""Fetches pinned Debian packages with Bazel's own downloader, for repository rules.
 
-apt runs with a private configuration (sources, lists, cache and an empty dpkg
-status inside the repository directory), so the host's apt state is neither
-used nor changed. Every downloaded .deb is checked against the SHA256 pinned
-in the caller's table before it is unpacked, and no unpacked file keeps a
-set-uid or set-gid bit.
+Each table entry is `name: (version, "<archive>/pool/.../file.deb", sha256)`
+(toolchains/debian/pin.py prints them). The URL is the archive's mirror from
+mirrors.json followed by the pool path; rctx.download_and_extract fetches the
+.deb (so it goes through Bazel's repository cache, --distdir and
+--experimental_downloader_config, and a wrong SHA256 is Bazel's own error) and
+unpacks its ar members, then the data.tar.* member is unpacked into the
+repository; deb_headers.py then gives every file, directory and symlink the
+mode and target its header records (Bazel's extractor may not), so the tree is
+what `dpkg-deb -x` gives. No unpacked file keeps a set-uid or set-gid bit.
 """
 
-_SOURCES = """\
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-"""
+_MIRRORS = Label("//toolchains/debian:mirrors.json")
+_DEB_HEADERS = Label("//toolchains/debian:deb_headers.py")
 
 # Where Debian 12 packages put x86_64 shared libraries: their .debs are not
 # merged-/usr, so both directories hold some. Every wrapper that runs an
@@ -62,10 +55,36 @@ def _last_line(result):
 def _require(rctx, tools):
     missing = [tool for tool in tools if not rctx.which(tool)]
     if missing:
-        fail("%s: %s not found; fetching Debian packages needs a Debian-based host" % (
-            rctx.name,
-            ", ".join(missing),
+        fail("%s: %s not found" % (rctx.name, ", ".join(missing)))
+
+def debian_mirrors(rctx):
+    """Archive name -> base URL, from toolchains/debian/mirrors.json.
+
+    Args:
+      rctx: the repository_ctx.
+
+    Returns:
+      The dict.
+    """
+    return {archive: url.rstrip("/") for archive, url in json.decode(rctx.read(_MIRRORS)).items()}
+
+def debian_url(mirrors, path):
+    """The URL of a pinned "<archive>/pool/..." path.
+
+    Args:
+      mirrors: debian_mirrors().
+      path: the path from a package table.
+
+    Returns:
+      The URL.
+    """
+    archive, _, pool = path.partition("/")
+    if archive not in mirrors or not pool.startswith("pool/") or ".." in pool.split("/"):
+        fail("%s: expected <archive>/pool/... with an archive from mirrors.json (%s)" % (
+            path,
+            ", ".join(sorted(mirrors)),
         ))
+    return mirrors[archive] + "/" + pool
 
 def clear_setid_bits(rctx, directory):
     """Clears every set-uid/set-gid bit under directory; fails if any remain.
@@ -86,63 +105,39 @@ def clear_setid_bits(rctx, directory):
     if result.return_code != 0 or result.stdout.strip():
         fail("%s: set-uid/set-gid bits remain: %s" % (rctx.name, _last_line(result)))
 
-def fetch_debian_packages(rctx, packages, destination = "root"):
+def fetch_debian_packages(rctx, packages, destination = "root", mirrors = None):
     """Downloads, verifies and unpacks pinned packages into destination.
+
+    In sorted package order, each .deb's data.tar.* is unpacked over the
+    previous ones (as `dpkg-deb -x` of each would).
 
     Args:
       rctx: the repository_ctx.
-      packages: dict package name -> (version, pool file name, sha256).
+      packages: dict package name -> (version, "<archive>/pool/..." path, sha256).
       destination: directory in the repository to unpack into.
+      mirrors: archive name -> base URL; mirrors.json's by default.
     """
-    _require(rctx, ["apt-get", "dpkg-deb", "sha256sum", "find", "chmod"])
-    for sub in ["sources/debian.sources", "status", "lists/partial/.keep", "cache/archives/partial/.keep"]:
-        rctx.file("_apt/" + sub, _SOURCES if sub.startswith("sources") else "")
-    apt = str(rctx.path("_apt"))
-    options = [
-        "-o",
-        "Dir::Etc::SourceList=/dev/null",
-        "-o",
-        "Dir::Etc::SourceParts=%s/sources" % apt,
-        "-o",
-        "Dir::Etc::Preferences=/dev/null",
-        "-o",
-        "Dir::State::Lists=%s/lists" % apt,
-        "-o",
-        "Dir::Cache=%s/cache" % apt,
-        "-o",
-        "Dir::State::status=%s/status" % apt,
-        "-o",
-        "Debug::NoLocking=1",
-        "-qq",
-    ]
-    rctx.report_progress("apt-get update (private configuration)")
-    result = rctx.execute(["apt-get"] + options + ["update"], timeout = 600)
-    if result.return_code != 0:
-        fail("%s: apt-get update failed: %s" % (rctx.name, _last_line(result)))
-
-    rctx.file("_debs/.keep", "")
-    specs = ["%s=%s" % (name, packages[name][0]) for name in sorted(packages)]
-    rctx.report_progress("apt-get download %d packages" % len(specs))
-    result = rctx.execute(["apt-get"] + options + ["download"] + specs, working_directory = "_debs", timeout = 1800)
-    if result.return_code != 0:
-        fail("%s: apt-get download failed: %s" % (rctx.name, _last_line(result)))
-
-    downloaded = {p.basename: p for p in rctx.path("_debs").readdir()}
-    for name in sorted(packages):
-        version, pool_name, sha256 = packages[name]
-
-        # apt names the local file after the version with its epoch escaped.
-        local = pool_name.replace("_%s_" % version.split(":")[-1], "_%s_" % version.replace(":", "%3a"))
-        path = downloaded.get(local) or downloaded.get(pool_name)
-        if not path:
-            fail("%s: apt-get did not produce %s" % (rctx.name, local))
-        result = rctx.execute(["sha256sum", str(path)])
-        actual = result.stdout.split(" ")[0]
-        if actual != sha256:
-            fail("%s: checksum mismatch for %s: pinned %s, downloaded %s" % (rctx.name, pool_name, sha256, actual))
-        result = rctx.execute(["dpkg-deb", "-x", str(path), str(rctx.path(destination))])
+    _require(rctx, ["find", "chmod", "python3"])
+    python = rctx.which("python3")
+    deb_headers = str(rctx.path(_DEB_HEADERS))
+    mirrors = mirrors or debian_mirrors(rctx)
+    for index, name in enumerate(sorted(packages)):
+        _, path, sha256 = packages[name]
+        scratch = "_debs/%s" % name
+        rctx.report_progress("package %d/%d: %s" % (index + 1, len(packages), path.split("/")[-1]))
+        rctx.download_and_extract(
+            url = debian_url(mirrors, path),
+            sha256 = sha256,
+            type = "deb",
+            output = scratch,
+        )
+        data = [entry for entry in rctx.path(scratch).readdir() if entry.basename.startswith("data.tar")]
+        if len(data) != 1:
+            fail("%s: %s has no single data.tar member" % (rctx.name, path))
+        rctx.extract(data[0], output = destination)
+        result = rctx.execute([python, deb_headers, str(data[0]), str(rctx.path(destination))])
         if result.return_code != 0:
-            fail("%s: cannot unpack %s: %s" % (rctx.name, pool_name, _last_line(result)))
+            fail("%s: cannot set the modes of %s: %s" % (rctx.name, path, _last_line(result)))
+        rctx.delete(scratch)
     clear_setid_bits(rctx, destination)
-    rctx.delete("_apt")
     rctx.delete("_debs")

@@ -9,6 +9,8 @@ ARM_FVP_BASE_URL replaces Arm's download location (a mirror, or a test server):
 https, or plain http only on loopback.
 """
 
+load("//toolchains/platforms:host.bzl", "host_key")
+
 ARM_BASE_URL = "https://developer.arm.com/-/cdn-downloads/permalink/FVPs-Corstone-IoT"
 
 # Arm publishes MD5 only for the Corstone-300/320 archives (upstream ExecuTorch
@@ -42,17 +44,13 @@ FVP_MODELS = {
 
 _EULA = "ARM_FVP_INSTALL_I_AGREE_TO_THE_CONTAINED_EULA"
 
-def _host_key(rctx):
-    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(rctx.os.arch, rctx.os.arch)
-    return "%s-%s" % (rctx.os.name, arch)
-
 def _fvp_repo_impl(rctx):
     model = rctx.attr.model
     installer, binaries = FVP_MODELS[model]
     dir_variable = "ARM_FVP_%s_DIR" % model.upper()
     install_dir = rctx.os.environ.get(dir_variable, "")
     archives = FVP_ARCHIVES[model]
-    host = _host_key(rctx)
+    host = host_key(rctx)
     reason = ""
     found = {}
     if not install_dir and host not in archives:
@@ -139,6 +137,9 @@ fvp_repo = repository_rule(
 def _fvp_impl(module_ctx):
     for model in sorted(FVP_MODELS):
         fvp_repo(name = "fvp_" + model, model = model)
-    return module_ctx.extension_metadata(reproducible = True)
+
+    # Not reproducible: what the repositories hold depends on the environment
+    # (the EULA opt-in, an installed FVP's directory).
+    return module_ctx.extension_metadata(reproducible = False)
 
 fvp = module_extension(implementation = _fvp_impl)

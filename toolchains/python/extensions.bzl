@@ -6,6 +6,8 @@ and has the same path in every clone (the interpreter path is part of action
 keys, so a stable path keeps remote-cache hits across clones).
 """
 
+load("//toolchains/platforms:host.bzl", "require_host")
+
 _REQUIRED_PYTHON = "3.11"
 
 # Locked packages that PyPI has as sdists only: install_venv.py builds them without
@@ -58,11 +60,7 @@ def _venv_root(rctx):
     return cache + "/executorch-arm-bazel/venvs"
 
 def _python_venv_repo_impl(rctx):
-    if rctx.os.name != "linux" or rctx.os.arch not in ["amd64", "x86_64"]:
-        fail("python_venv: the lock covers Linux x86_64 only; this host is %s %s" % (
-            rctx.os.name,
-            rctx.os.arch,
-        ))
+    require_host(rctx, "python_venv's lock")
     python = _host_python(rctx)
     lock = rctx.path(rctx.attr.lock)
     digest = _sha256(rctx, python, lock)
@@ -138,7 +136,12 @@ def _python_venv_impl(module_ctx):
     for mod in module_ctx.modules:
         for venv in mod.tags.venv:
             python_venv_repo(name = venv.name, lock = venv.lock)
-    return module_ctx.extension_metadata(reproducible = True)
+
+    # Not reproducible: the venv is built from the host's CPython in a
+    # directory under HOME, outside Bazel's control. An extension (not
+    # use_repo_rule) because the repository's canonical name is part of every
+    # compile action's inputs (@python_venv//:lock_digest.txt).
+    return module_ctx.extension_metadata(reproducible = False)
 
 python_venv = module_extension(
     implementation = _python_venv_impl,

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A Bazel HTTP remote cache on loopback: Debian's nginx (WebDAV PUT) from the
-# pinned @nginx repository, serving a private directory. Bazel fetches @nginx
-# with the host's apt-get under a private configuration (its own sources,
-# lists, cache and dpkg status inside the repository): the host's apt state
-# and installed packages are not changed.
+# pinned @nginx repository, serving a private directory. Bazel fetches @nginx's
+# packages itself, like every toolchain's (toolchains/debian/debian.bzl: its
+# downloader and repository cache, each .deb checked against its pinned
+# SHA256); nothing here downloads anything or touches the host's apt.
 #
 #   remote_cache.sh start DIR PORT   # prints the cache URL; DIR/token holds the token
 #   remote_cache.sh stop DIR

@@ -1,4 +1,4 @@
-"""Module extension: flatc and the FlatBuffers C++ headers from pinned Debian 12 packages.
+"""Repository rule: flatc and the FlatBuffers C++ headers from pinned Debian 12 packages.
 
 executor_runner reads bundled programs (.bpte): flatc generates the C++ reader
 from the schema in the executorch wheel in a build action, and the runner
@@ -8,15 +8,16 @@ header static_asserts it), hence one repository for both.
 """
 
 load("//toolchains/debian:debian.bzl", "fetch_debian_packages", "library_path", "write_closure_manifest")
+load("//toolchains/platforms:host.bzl", "require_host")
 
 # Regenerate with toolchains/debian/pin.py. flatc links libflatbuffers
 # statically and the reading API is header-only, so libflatbuffers2 (the shared
 # library both packages depend on) is not needed.
 DEBIAN_PACKAGES = {
-    "flatbuffers-compiler": ("2.0.8+dfsg1-2", "flatbuffers-compiler_2.0.8+dfsg1-2_amd64.deb", "73d5888d585cea67512938d541cfd811ee2fb0bcd95690737763edfcc0bcbff9"),
-    "libflatbuffers-dev": ("2.0.8+dfsg1-2", "libflatbuffers-dev_2.0.8+dfsg1-2_amd64.deb", "3676a46547781991fa1b1ca9636e1b0c8704ec47828d680fc940851f3030c4ab"),
-    "libgcc-s1": ("12.2.0-14+deb12u1", "libgcc-s1_12.2.0-14+deb12u1_amd64.deb", "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
-    "libstdc++6": ("12.2.0-14+deb12u1", "libstdc++6_12.2.0-14+deb12u1_amd64.deb", "5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"),
+    "flatbuffers-compiler": ("2.0.8+dfsg1-2", "debian/pool/main/f/flatbuffers/flatbuffers-compiler_2.0.8+dfsg1-2_amd64.deb", "73d5888d585cea67512938d541cfd811ee2fb0bcd95690737763edfcc0bcbff9"),
+    "libflatbuffers-dev": ("2.0.8+dfsg1-2", "debian/pool/main/f/flatbuffers/libflatbuffers-dev_2.0.8+dfsg1-2_amd64.deb", "3676a46547781991fa1b1ca9636e1b0c8704ec47828d680fc940851f3030c4ab"),
+    "libgcc-s1": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb", "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
+    "libstdc++6": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libstdc++6_12.2.0-14+deb12u1_amd64.deb", "5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"),
 }
 
 _BUILD = """\
@@ -50,8 +51,7 @@ cc_library(
 """
 
 def _flatbuffers_repo_impl(rctx):
-    if rctx.os.name != "linux" or rctx.os.arch not in ["amd64", "x86_64"]:
-        fail("flatc is pinned as Debian packages for linux x86_64, not %s %s" % (rctx.os.name, rctx.os.arch))
+    require_host(rctx, "flatc (Debian packages)")
     fetch_debian_packages(rctx, DEBIAN_PACKAGES)
     rctx.file("bin/flatc", """#!/bin/sh
 here="${0%/*}"
@@ -64,9 +64,3 @@ flatbuffers_repo = repository_rule(
     implementation = _flatbuffers_repo_impl,
     doc = "flatc and the FlatBuffers C++ headers from pinned Debian packages.",
 )
-
-def _flatbuffers_impl(module_ctx):
-    flatbuffers_repo(name = "flatbuffers")
-    return module_ctx.extension_metadata(reproducible = True)
-
-flatbuffers = module_extension(implementation = _flatbuffers_impl)

@@ -1,68 +1,67 @@
-"""Module extension: the Arm GNU bare-metal toolchain (arm-none-eabi) as a Bazel repository.
+"""Repository rule: the Arm GNU bare-metal toolchain (arm-none-eabi).
 
 Two pinned sources:
 - "debian": Debian 12's gcc-arm-none-eabi 12.2.rel1 with newlib and libstdc++,
-  fetched with apt's own client and checked against pinned SHA256s (works with
-  only Debian's package registry reachable).
+  fetched by Bazel from the Debian mirror and checked against pinned SHA256s
+  (works with only Debian's package registry reachable).
 - "arm": Arm's official Arm GNU Toolchain archive for the host, checked against
   its pinned SHA256.
-"auto" picks "debian" on a host with apt and dpkg, "arm" elsewhere;
+"auto" picks "debian" on a Debian x86_64 host (apt-get and dpkg-deb present:
+the packages' binaries need Debian 12's glibc or newer), "arm" elsewhere;
 `--repo_env=ARM_GNU_TOOLCHAIN_SOURCE=debian|arm` forces one.
 """
 
 load("//toolchains/debian:debian.bzl", "HOST_LIBRARY_DIRS", "fetch_debian_packages", "library_path", "write_closure_manifest")
+load("//toolchains/platforms:host.bzl", "host_key", "require_host")
 
 # Debian 12 (bookworm) packages; regenerate with toolchains/debian/pin.py.
 DEBIAN_PACKAGES = {
-    "gcc-arm-none-eabi": ("15:12.2.rel1-1", "gcc-arm-none-eabi_12.2.rel1-1_amd64.deb", "2bbd4f4145e9a3669f58ddab6a3190b768949f07cc444d23e98743d905f83e16"),
-    "binutils-arm-none-eabi": ("2.40-2+18+b1", "binutils-arm-none-eabi_2.40-2+18+b1_amd64.deb", "c8f9da2a434366bfe5a66a8267cb3b1df028f1d95278715050c222b43e1c221c"),
-    "libnewlib-arm-none-eabi": ("3.3.0-1.3+deb12u1", "libnewlib-arm-none-eabi_3.3.0-1.3+deb12u1_all.deb", "c80278e8332940eaf9738910258bb85b21c30aacf246a5e363fee230d3605e84"),
-    "libnewlib-dev": ("3.3.0-1.3+deb12u1", "libnewlib-dev_3.3.0-1.3+deb12u1_all.deb", "ab5e6e80d66a6f2f8b9b22b9297154a676a5434ac82e48b88e8164548bc72115"),
-    "libstdc++-arm-none-eabi-newlib": ("15:12.2.rel1-1+23", "libstdc++-arm-none-eabi-newlib_12.2.rel1-1+23_all.deb", "9d5b31c174f71733b933e3b6b152f172ae2b0dbc2cabc5ea949212568ce4dbce"),
-    "libstdc++-arm-none-eabi-dev": ("15:12.2.rel1-1+23", "libstdc++-arm-none-eabi-dev_12.2.rel1-1+23_all.deb", "5f643e7507bd84150e820602cc086393c441e28f158b745370b2105333d9e2ec"),
+    "gcc-arm-none-eabi": ("15:12.2.rel1-1", "debian/pool/main/g/gcc-arm-none-eabi/gcc-arm-none-eabi_12.2.rel1-1_amd64.deb", "2bbd4f4145e9a3669f58ddab6a3190b768949f07cc444d23e98743d905f83e16"),
+    "binutils-arm-none-eabi": ("2.40-2+18+b1", "debian/pool/main/b/binutils-arm-none-eabi/binutils-arm-none-eabi_2.40-2+18+b1_amd64.deb", "c8f9da2a434366bfe5a66a8267cb3b1df028f1d95278715050c222b43e1c221c"),
+    "libnewlib-arm-none-eabi": ("3.3.0-1.3+deb12u1", "debian/pool/main/n/newlib/libnewlib-arm-none-eabi_3.3.0-1.3+deb12u1_all.deb", "c80278e8332940eaf9738910258bb85b21c30aacf246a5e363fee230d3605e84"),
+    "libnewlib-dev": ("3.3.0-1.3+deb12u1", "debian/pool/main/n/newlib/libnewlib-dev_3.3.0-1.3+deb12u1_all.deb", "ab5e6e80d66a6f2f8b9b22b9297154a676a5434ac82e48b88e8164548bc72115"),
+    "libstdc++-arm-none-eabi-newlib": ("15:12.2.rel1-1+23", "debian/pool/main/libs/libstdc++-arm-none-eabi/libstdc++-arm-none-eabi-newlib_12.2.rel1-1+23_all.deb", "9d5b31c174f71733b933e3b6b152f172ae2b0dbc2cabc5ea949212568ce4dbce"),
+    "libstdc++-arm-none-eabi-dev": ("15:12.2.rel1-1+23", "debian/pool/main/libs/libstdc++-arm-none-eabi/libstdc++-arm-none-eabi-dev_12.2.rel1-1+23_all.deb", "5f643e7507bd84150e820602cc086393c441e28f158b745370b2105333d9e2ec"),
     # Libraries cc1 needs that a minimal Debian host may lack.
-    "libisl23": ("0.25-1.1", "libisl23_0.25-1.1_amd64.deb", "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
-    "libmpc3": ("1.3.1-1", "libmpc3_1.3.1-1_amd64.deb", "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
-    "libmpfr6": ("4.2.0-1", "libmpfr6_4.2.0-1_amd64.deb", "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
-    "libgmp10": ("2:6.2.1+dfsg1-1.1", "libgmp10_6.2.1+dfsg1-1.1_amd64.deb", "187aedef2ed763f425c1e523753b9719677633c7eede660401739e9c893482bd"),
-    "libzstd1": ("1.5.4+dfsg2-5+deb12u1", "libzstd1_1.5.4+dfsg2-5+deb12u1_amd64.deb", "67dc1ee693e5c22b1a2be2bb70d8244b040836ce3f5dd79e006f7806bc3d9f1c"),
-    "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
+    "libisl23": ("0.25-1.1", "debian/pool/main/i/isl/libisl23_0.25-1.1_amd64.deb", "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
+    "libmpc3": ("1.3.1-1", "debian/pool/main/m/mpclib3/libmpc3_1.3.1-1_amd64.deb", "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
+    "libmpfr6": ("4.2.0-1", "debian/pool/main/m/mpfr4/libmpfr6_4.2.0-1_amd64.deb", "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
+    "libgmp10": ("2:6.2.1+dfsg1-1.1", "debian/pool/main/g/gmp/libgmp10_6.2.1+dfsg1-1.1_amd64.deb", "187aedef2ed763f425c1e523753b9719677633c7eede660401739e9c893482bd"),
+    "libzstd1": ("1.5.4+dfsg2-5+deb12u1", "debian-security/pool/updates/main/libz/libzstd/libzstd1_1.5.4+dfsg2-5+deb12u1_amd64.deb", "67dc1ee693e5c22b1a2be2bb70d8244b040836ce3f5dd79e006f7806bc3d9f1c"),
+    "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "debian-security/pool/updates/main/z/zlib/zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
 }
 
-# Arm GNU Toolchain release archives: version -> host -> (url, sha256, strip_prefix).
+# The Arm release used where the Debian packages are not (the repository's
+# arm_version attribute picks another from ARM_RELEASES).
+ARM_GNU_DEFAULT_VERSION = "14.2.rel1"
+
+# Arm GNU Toolchain release archives: version -> host -> sha256. The URL and
+# the archive's top directory follow from the version and Arm's host name.
 ARM_RELEASES = {
     "14.2.rel1": {
-        "linux-x86_64": (
-            "https://developer.arm.com/-/media/Files/downloads/gnu/14.2.rel1/binrel/arm-gnu-toolchain-14.2.rel1-x86_64-arm-none-eabi.tar.xz",
-            "62a63b981fe391a9cbad7ef51b17e49aeaa3e7b0d029b36ca1e9c3b2a9b78823",
-            "arm-gnu-toolchain-14.2.rel1-x86_64-arm-none-eabi",
-        ),
-        "linux-aarch64": (
-            "https://developer.arm.com/-/media/Files/downloads/gnu/14.2.rel1/binrel/arm-gnu-toolchain-14.2.rel1-aarch64-arm-none-eabi.tar.xz",
-            "87330bab085dd8749d4ed0ad633674b9dc48b237b61069e3b481abd364d0a684",
-            "arm-gnu-toolchain-14.2.rel1-aarch64-arm-none-eabi",
-        ),
-        "macos-aarch64": (
-            "https://developer.arm.com/-/media/Files/downloads/gnu/14.2.rel1/binrel/arm-gnu-toolchain-14.2.rel1-darwin-arm64-arm-none-eabi.tar.xz",
-            "c7c78ffab9bebfce91d99d3c24da6bf4b81c01e16cf551eb2ff9f25b9e0a3818",
-            "arm-gnu-toolchain-14.2.rel1-darwin-arm64-arm-none-eabi",
-        ),
+        "linux-x86_64": "62a63b981fe391a9cbad7ef51b17e49aeaa3e7b0d029b36ca1e9c3b2a9b78823",
+        "linux-aarch64": "87330bab085dd8749d4ed0ad633674b9dc48b237b61069e3b481abd364d0a684",
+        "macos-aarch64": "c7c78ffab9bebfce91d99d3c24da6bf4b81c01e16cf551eb2ff9f25b9e0a3818",
     },
 }
 
-_TOOLS = ["gcc", "g++", "ar", "ld", "nm", "objcopy", "objdump", "strip", "size", "readelf"]
+_ARM_BASE_URL = "https://developer.arm.com/-/media/Files/downloads/gnu"
 
-def _host_key(rctx):
-    os = "macos" if rctx.os.name.startswith("mac") else rctx.os.name
-    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(rctx.os.arch, rctx.os.arch)
-    return "%s-%s" % (os, arch)
+# host_key() -> the host's name in Arm's archive names.
+_ARM_HOSTS = {
+    "linux-x86_64": "x86_64",
+    "linux-aarch64": "aarch64",
+    "macos-aarch64": "darwin-arm64",
+}
+
+_TOOLS = ["gcc", "g++", "ar", "ld", "nm", "objcopy", "objdump", "strip", "size", "readelf"]
 
 def _select_source(rctx):
     source = rctx.os.environ.get("ARM_GNU_TOOLCHAIN_SOURCE", "auto")
     if source not in ["auto", "debian", "arm"]:
         fail("ARM_GNU_TOOLCHAIN_SOURCE=%s: use auto, debian or arm" % source)
     if source == "auto":
-        on_debian_x86 = rctx.which("apt-get") and rctx.which("dpkg-deb") and _host_key(rctx) == "linux-x86_64"
+        on_debian_x86 = rctx.which("apt-get") and rctx.which("dpkg-deb") and host_key(rctx) == "linux-x86_64"
         source = "debian" if on_debian_x86 else "arm"
     return source
 
@@ -70,14 +69,16 @@ def _fetch_arm(rctx):
     releases = ARM_RELEASES.get(rctx.attr.arm_version)
     if not releases:
         fail("Arm GNU Toolchain %s is not pinned; known: %s" % (rctx.attr.arm_version, ", ".join(sorted(ARM_RELEASES))))
-    host = _host_key(rctx)
+    host = host_key(rctx)
     if host not in releases:
         fail("Arm GNU Toolchain %s has no archive for host %s; known: %s" % (
             rctx.attr.arm_version,
             host,
             ", ".join(sorted(releases)),
         ))
-    url, sha256, strip_prefix = releases[host]
+    sha256 = releases[host]
+    strip_prefix = "arm-gnu-toolchain-%s-%s-arm-none-eabi" % (rctx.attr.arm_version, _ARM_HOSTS[host])
+    url = "%s/%s/binrel/%s.tar.xz" % (_ARM_BASE_URL, rctx.attr.arm_version, strip_prefix)
     rctx.download_and_extract(url = url, sha256 = sha256, stripPrefix = strip_prefix, output = "root")
 
     # Arm's archives are self-contained: no library path.
@@ -85,8 +86,7 @@ def _fetch_arm(rctx):
     return "root/bin", "", rctx.attr.arm_version
 
 def _fetch_debian(rctx):
-    if _host_key(rctx) != "linux-x86_64":
-        fail("the Debian arm-none-eabi packages are pinned for linux-x86_64, not %s" % _host_key(rctx))
+    require_host(rctx, "the Debian arm-none-eabi packages")
     fetch_debian_packages(rctx, DEBIAN_PACKAGES)
     write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin", "root/usr/lib/gcc/arm-none-eabi"])
     return "root/usr/bin", HOST_LIBRARY_DIRS, "debian-" + DEBIAN_PACKAGES["gcc-arm-none-eabi"][0]
@@ -169,25 +169,9 @@ here="${{0%/*}}"
 arm_gnu_toolchain_repo = repository_rule(
     implementation = _arm_gnu_repo_impl,
     attrs = {
-        "arm_version": attr.string(default = "14.2.rel1"),
+        "arm_version": attr.string(default = ARM_GNU_DEFAULT_VERSION),
         "_build_template": attr.label(default = "//toolchains/arm_gnu:BUILD.repo.tpl"),
     },
     environ = ["ARM_GNU_TOOLCHAIN_SOURCE"],
     doc = "arm-none-eabi GCC, newlib and libstdc++ from a pinned Debian or Arm source.",
-)
-
-_toolchain_tag = tag_class(attrs = {
-    "name": attr.string(default = "arm_none_eabi"),
-    "arm_version": attr.string(default = "14.2.rel1"),
-})
-
-def _arm_gnu_impl(module_ctx):
-    for mod in module_ctx.modules:
-        for tag in mod.tags.toolchain:
-            arm_gnu_toolchain_repo(name = tag.name, arm_version = tag.arm_version)
-    return module_ctx.extension_metadata(reproducible = True)
-
-arm_gnu = module_extension(
-    implementation = _arm_gnu_impl,
-    tag_classes = {"toolchain": _toolchain_tag},
 )
