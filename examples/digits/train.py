@@ -22,7 +22,9 @@ from examples.digits.digits_data import load_split
 from examples.digits.digits_net import DigitsNet
 
 _WEIGHTS = flags.DEFINE_string("output_weights", None, "Where to write the trained state_dict.", required=True)
-_CALIBRATION = flags.DEFINE_string("output_calibration_data", None, "Where to write the training split's inputs.", required=True)
+_CALIBRATION = flags.DEFINE_string(
+    "output_calibration_data", None, "Where to write the training split's inputs.", required=True
+)
 _EXAMPLE = flags.DEFINE_string("output_example_inputs", None, "Where to write one training digit.", required=True)
 _TEST = flags.DEFINE_string("output_test_data", None, "Where to write the held-out (inputs, labels).", required=True)
 _EPOCHS = flags.DEFINE_integer("epochs", 30, "Passes over the training split.")
@@ -40,7 +42,7 @@ def train(images: torch.Tensor, labels: torch.Tensor, epochs: int) -> DigitsNet:
     order = torch.Generator().manual_seed(SEED)
     model.train()
     for _ in range(epochs):
-        for batch in torch.randperm(len(labels), generator=order).split(BATCH):
+        for batch in torch.split(torch.randperm(len(labels), generator=order), BATCH):
             optimizer.zero_grad()
             loss_function(model(images[batch]), labels[batch]).backward()
             optimizer.step()

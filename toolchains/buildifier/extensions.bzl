@@ -84,7 +84,7 @@ buildifier_repo = repository_rule(
 )
 
 # Where the lint tests look for Python sources (workspace-relative).
-_PYTHON_ROOTS = ["backend", "models", "tests", "toolchains", "tools", "examples"]
+_PYTHON_ROOTS = ["backend", "examples", "models", "runtime", "tests", "toolchains", "tools"]
 
 # Starlark files buildifier checks. Those that would make a package inside
 # @lint_sources get a suffix; the lint runner strips it again in its output.

@@ -196,7 +196,8 @@ def measure(options: cli.Options, dataset: Dataset, runner: str | None) -> dict[
 def table(result: dict[str, Any]) -> str:
     calibration = "the example inputs" if result["calibration_data"] is None else "--calibration_data"
     lines = [
-        f"{result['model']} for {result['target']} ({'int8, calibrated on ' + calibration if result['quantized'] else 'float'}), "
+        f"{result['model']} for {result['target']} "
+        f"({'int8, calibrated on ' + calibration if result['quantized'] else 'float'}), "
         f"{result['dataset']['samples']} labelled samples",
         f"{'executor':<74} {'top-1':>7} {'top-5':>8} {'same top-1 as float':>20} {'logits SQNR':>12}",
     ]
