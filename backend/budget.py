@@ -2,22 +2,29 @@
 
 Usage:
   budget --report=report.json [--cpu_operators=op,op] \
-      [--max_npu_cycles=N] [--max_sram_bytes=N] [--max_flash_bytes=N]
+      [--npu_cycles=N] [--sram_bytes=N] [--flash_bytes=N] [--band=0.02]
 
 --cpu_operators lists the operators expected to stay on the CPU (CPU
 fallback) besides the quantize/dequantize casts at the delegate boundaries;
 an empty value means fully delegated. Any difference fails, naming the
 operators, so both a new fallback and a newly delegated operator show up.
 
---max_npu_cycles bounds Vela's *total* cycle estimate (the inference's cycles
-on the NPU, memory stalls included; never below Vela's compute-only "NPU
-cycles"). --max_flash_bytes bounds everything outside SRAM (DRAM + flash).
-Prints the measured numbers either way; exits 1 naming each exceeded budget.
+--npu_cycles, --sram_bytes and --flash_bytes are the recorded Vela estimates
+(total cycles, memory stalls included; SRAM; everything outside SRAM, with the
+constants counted where they live: backend/memory_areas.py). Vela's
+estimates are deterministic, so they are a ratchet, not a ceiling: a
+regression beyond --band fails, and so does an improvement beyond it until
+`bazel run //tools/coverage:record_expectations` records it. A program with
+no NPU part (nothing delegated, 0 NPU cycles) has nothing to estimate: it
+says "no NPU part" instead of checking a budget, and fails if estimates were
+recorded for it (a program that gains an NPU part fails its placement check).
+Prints the measured numbers either way; exits 1 naming each failure.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import pathlib
 import sys
 from collections.abc import Sequence
@@ -25,10 +32,16 @@ from typing import Any
 
 from absl import app, flags
 
+from backend import memory_areas
+
 _REPORT = flags.DEFINE_string("report", None, "report.json from //backend:compile.")
-_MAX_NPU_CYCLES = flags.DEFINE_integer("max_npu_cycles", None, "Budget for Vela's total cycles.", lower_bound=0)
-_MAX_SRAM_BYTES = flags.DEFINE_integer("max_sram_bytes", None, "Budget for SRAM use in bytes.", lower_bound=0)
-_MAX_FLASH_BYTES = flags.DEFINE_integer("max_flash_bytes", None, "Budget for DRAM + flash use in bytes.", lower_bound=0)
+_NPU_CYCLES = flags.DEFINE_integer("npu_cycles", None, "Recorded Vela total cycles.", lower_bound=0)
+_SRAM_BYTES = flags.DEFINE_integer("sram_bytes", None, "Recorded SRAM use in bytes.", lower_bound=0)
+_FLASH_BYTES = flags.DEFINE_integer("flash_bytes", None, "Recorded DRAM + flash use in bytes.", lower_bound=0)
+# Vela's estimates do not vary between compiles of the same inputs; the band
+# lets a change in an unrelated part of a pinned tool land without re-recording
+# every entry, and nothing larger.
+_BAND = flags.DEFINE_float("band", 0.02, "Accepted relative change against the recorded estimates.", lower_bound=0.0)
 _CPU_OPERATORS = flags.DEFINE_list(
     "cpu_operators", None, "Operators expected on the CPU besides quantize/dequantize casts; empty: none."
 )
@@ -51,20 +64,40 @@ def placement_mismatch(report: dict[str, Any], expected: Sequence[str]) -> list[
     return failures
 
 
-# Printed in this order; the budgeted ones are the keys of budgets() below.
+def has_npu_part(report: dict[str, Any]) -> bool:
+    """Whether Vela compiled anything: a program that runs entirely on the CPU has no estimate to hold."""
+    vela = report.get("vela")
+    return vela is not None and report["delegated_partitions"] > 0 and vela["total_cycles"] > 0
+
+
+def estimates(report: dict[str, Any]) -> dict[str, Any]:
+    """Vela's numbers of a program with an NPU part, its SRAM and flash bytes counted where they live."""
+    vela: dict[str, Any] = report["vela"]
+    return vela | memory_areas.physical_memory(vela)
+
+
+# Printed in this order; the recorded ones are the keys of `recorded` in main.
 _SHOWN = ("total_cycles", "npu_cycles", "sram_bytes", "flash_bytes", "inference_seconds", "core_clock_hz")
 
 
-def over_budget(vela: dict[str, Any], budgets: dict[str, int | None]) -> list[str]:
-    """Returns one message per exceeded (or unmeasured) budget; empty when all hold."""
+def outside_band(vela: dict[str, Any], recorded: dict[str, int | None], band: float) -> list[str]:
+    """One message per estimate that moved beyond band from its recorded value (or is missing)."""
     failures = []
-    for key, limit in budgets.items():
-        if limit is None:
+    for key, expected in recorded.items():
+        if expected is None:
             continue
-        if vela.get(key) is None:
+        measured = vela.get(key)
+        if measured is None:
             failures.append(f"{key}: not in the report")
-        elif vela[key] > limit:
-            failures.append(f"{key}: {vela[key]:,} exceeds the budget of {limit:,} by {vela[key] - limit:,}")
+            continue
+        change = (measured - expected) / expected if expected else (math.inf if measured else 0.0)
+        if change > band:
+            failures.append(f"{key}: {measured:,} is {change:+.1%} on the recorded {expected:,} (allowed +{band:.0%})")
+        elif change < -band:
+            failures.append(
+                f"{key}: {measured:,} improved {change:+.1%} on the recorded {expected:,}; record it with"
+                " `bazel run //tools/coverage:record_expectations`"
+            )
     return failures
 
 
@@ -81,21 +114,33 @@ def main(argv: Sequence[str]) -> None:
     print(f"  on the CPU: {', '.join(on_cpu) or 'nothing'}")
     if _CPU_OPERATORS.value is not None:
         failures += placement_mismatch(report, _CPU_OPERATORS.value)
-    budgets = {
-        "total_cycles": _MAX_NPU_CYCLES.value,
-        "sram_bytes": _MAX_SRAM_BYTES.value,
-        "flash_bytes": _MAX_FLASH_BYTES.value,
+    recorded = {
+        "total_cycles": _NPU_CYCLES.value,
+        "sram_bytes": _SRAM_BYTES.value,
+        "flash_bytes": _FLASH_BYTES.value,
     }
+    any_recorded = any(v is not None for v in recorded.values())
     vela = report.get("vela")
-    if vela:
+    if vela and not has_npu_part(report):
+        print("  no NPU part: the program runs entirely on the CPU (0 NPU cycles), so no Vela estimate to check")
+        if any_recorded:
+            failures.append("estimates are recorded, but nothing is delegated any more")
+    elif vela:
+        measured = estimates(report)
         print(f"  Vela ({vela['system_config']}, {vela['memory_mode']}):")
+        if measured["weights_in_sram"]:
+            print(
+                f"    the constants ({vela['on_chip_flash_bytes']:,} B, Vela's 'On-chip Flash' with SRAM timing)"
+                " live in SRAM: counted in sram_bytes"
+            )
         for key in _SHOWN:
-            limit = budgets.get(key)
-            value = vela.get(key)
+            value = measured.get(key)
             shown = f"{value:,}" if isinstance(value, int) else str(value)
-            print(f"    {key}: {shown}" + (f" (budget {limit:,})" if limit is not None else ""))
-        failures += over_budget(vela, budgets)
-    elif any(v is not None for v in budgets.values()):
+            expected = recorded.get(key)
+            band = f" (recorded {expected:,} ± {_BAND.value:.0%})" if expected is not None else ""
+            print(f"    {key}: {shown}{band}")
+        failures += outside_band(measured, recorded, _BAND.value)
+    elif any_recorded:
         failures.append(f"no Vela estimates in {_REPORT.value} (target {report.get('target')} is not Ethos-U)")
     if failures:
         print("FAIL: " + "; ".join(failures))

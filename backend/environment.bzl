@@ -18,6 +18,7 @@ CPU_INDEPENDENT_ENV = {
     "MKL_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     # Fixed string hashing: set iteration order in the compiler's passes must
-    # not differ between processes (vit_tiny's Vela estimate did).
+    # not differ between processes. (vit_tiny's two Vela estimates once blamed
+    # on it do not reproduce: hash seeds 0, 1 and 12345 compile the same bytes.)
     "PYTHONHASHSEED": "0",
 }
