@@ -81,6 +81,6 @@ def print_weights(report: dict[str, Any]) -> None:
     """Which weights the program was compiled with, and what seeded ones mean."""
     print(f"weights: {report['weights']}")
     if report["weights"].startswith("seeded"):
-        print("  (seeded random weights: the classes below are meaningless. Pretrained ImageNet weights are never "
-              "downloaded: save torchvision's mobilenet_v2 state_dict locally and build with "
-              "--//examples:mobilenet_weights=//path/to:file.pt)")
+        print("  (seeded random weights: the classes below are MEANINGLESS, whatever the image. Pretrained "
+              "ImageNet weights are never downloaded: save torchvision's mobilenet_v2 state_dict locally, build "
+              "with --//examples:mobilenet_weights=//path/to:file.pt and pass your own photo with --image=PATH)")

@@ -25,6 +25,7 @@ import numpy as np
 from absl import app, flags
 
 from examples.classify import describe_vela, print_runner_lines, print_top5, print_weights, run_runner
+from examples.user_image import eager_logits, load_image
 
 _RUNNER = flags.DEFINE_string("runner", None, "executor_runner for Corstone-1000 (under qemu-aarch64).", required=True)
 _CPU_PROGRAM = flags.DEFINE_string("cpu_program", None, "MobileNetV2 as a CPU .pte.", required=True)
@@ -35,6 +36,8 @@ _CPU_INTERMEDIATES = flags.DEFINE_string(
 )
 _FVP_STATUS = flags.DEFINE_string("fvp_status", None, "STATUS of @fvp_corstone1000.", required=True)
 _NUM_INFERENCES = flags.DEFINE_integer("num_inferences", 3, "Timed inferences.")
+_IMAGE = flags.DEFINE_string("image", None, "Classify this image (JPEG, PNG, ...) instead of the seeded input.")
+_WEIGHTS = flags.DEFINE_string("weights", "", "The state_dict the programs were compiled with ('': seeded).")
 
 LINUX_IMAGE_VARIABLE = "CORSTONE1000_LINUX_IMAGE"
 
@@ -57,16 +60,22 @@ def main(argv: Sequence[str]) -> None:
         sys.exit("The Corstone-1000 FVP run needs the FVP's Linux boot flow; see examples/README.md.")
     print(f"executor: qemu-aarch64 user mode, Cortex-A320 CPU program ({why})")
 
-    # The compile's own example input and PyTorch eager's outputs for it:
-    # numerics/ stacks the evaluation samples; the first is the example input.
-    numerics = pathlib.Path(_CPU_INTERMEDIATES.value) / "numerics"
-    image = np.load(numerics / "input_0.npy", allow_pickle=False)[0]
-    expected = np.load(numerics / "eager_0.npy", allow_pickle=False)[0].ravel()
+    if _IMAGE.value:
+        image = load_image(_IMAGE.value)
+        expected = eager_logits(image, _WEIGHTS.value)
+        what = _IMAGE.value
+    else:
+        # The compile's own example input and PyTorch eager's outputs for it:
+        # numerics/ stacks the evaluation samples; the first is the example input.
+        numerics = pathlib.Path(_CPU_INTERMEDIATES.value) / "numerics"
+        image = np.load(numerics / "input_0.npy", allow_pickle=False)[0]
+        expected = np.load(numerics / "eager_0.npy", allow_pickle=False)[0].ravel()
+        what = "deterministic seeded input; --image=PATH for your own"
     with tempfile.TemporaryDirectory() as tmp:
         logits, log = run_runner(_RUNNER.value, _CPU_PROGRAM.value, image,
                                  _NUM_INFERENCES.value, pathlib.Path(tmp))
 
-    print("top-5 classes (deterministic seeded input):")
+    print(f"top-5 classes ({what}):")
     print_top5(logits, {"PyTorch eager": expected})
     print_runner_lines(log, "cpu ")
 

@@ -22,6 +22,7 @@ import numpy as np
 from absl import app, flags
 
 from examples.classify import describe_vela, print_runner_lines, print_top5, print_weights, run_runner
+from examples.user_image import eager_logits, load_image
 
 _RUNNER = flags.DEFINE_string("runner", None, "executor_runner for the host, with the Ethos-U delegate.", required=True)
 _PROGRAM = flags.DEFINE_string("program", None, "MobileNetV2 compiled for an Ethos-U55.", required=True)
@@ -30,6 +31,8 @@ _INTERMEDIATES = flags.DEFINE_string(
     "intermediates", None, "Its compile intermediates (numerics/: inputs and references).", required=True
 )
 _NUM_INFERENCES = flags.DEFINE_integer("num_inferences", 3, "Timed inferences.")
+_IMAGE = flags.DEFINE_string("image", None, "Classify this image (JPEG, PNG, ...) instead of the seeded input.")
+_WEIGHTS = flags.DEFINE_string("weights", "", "The state_dict the program was compiled with ('': seeded).")
 
 
 def main(argv: Sequence[str]) -> None:
@@ -38,17 +41,24 @@ def main(argv: Sequence[str]) -> None:
     print_weights(report)
     print(f"executor: executor_runner on this host; the Ethos-U55 part ({report['target']}) on the functional "
           "Ethos-U55 model of runtime/ethos_u — bit-accurate, NOT cycle-accurate, not hardware, not an FVP")
-    numerics = pathlib.Path(_INTERMEDIATES.value) / "numerics"
-    # numerics/ stacks the compile's evaluation samples; the first is the example input.
-    image = np.load(numerics / "input_0.npy", allow_pickle=False)[0]
-    references = {
-        f"{name}": np.load(numerics / f"{kind}_0.npy", allow_pickle=False)[0].ravel()
-        for name, kind in [("PyTorch eager", "eager"), ("quantized PyTorch", "quantized"),
-                           ("the lowered program (NPU part on the TOSA reference model)", "lowered")]
-    }
+    if _IMAGE.value:
+        image = load_image(_IMAGE.value)
+        # The compile's quantized and lowered references exist for its own inputs only.
+        references = {"PyTorch eager (float)": eager_logits(image, _WEIGHTS.value)}
+        what = _IMAGE.value
+    else:
+        numerics = pathlib.Path(_INTERMEDIATES.value) / "numerics"
+        # numerics/ stacks the compile's evaluation samples; the first is the example input.
+        image = np.load(numerics / "input_0.npy", allow_pickle=False)[0]
+        references = {
+            f"{name}": np.load(numerics / f"{kind}_0.npy", allow_pickle=False)[0].ravel()
+            for name, kind in [("PyTorch eager", "eager"), ("quantized PyTorch", "quantized"),
+                               ("the lowered program (NPU part on the TOSA reference model)", "lowered")]
+        }
+        what = "deterministic seeded input; --image=PATH for your own"
     with tempfile.TemporaryDirectory() as tmp:
         logits, log = run_runner(_RUNNER.value, _PROGRAM.value, image, _NUM_INFERENCES.value, pathlib.Path(tmp))
-    print("top-5 classes (deterministic seeded input):")
+    print(f"top-5 classes ({what}):")
     print_top5(logits, references)
     print_runner_lines(log, "")
     print(describe_vela(report))

@@ -34,8 +34,13 @@ def _coverage_report_files_impl(ctx):
         if OutputGroupInfo in program and hasattr(program[OutputGroupInfo], "timing"):
             timings.extend(program[OutputGroupInfo].timing.to_list())
 
+    accuracy = []
+    for table in ctx.attr.accuracy:
+        accuracy.extend(table[OutputGroupInfo].json.to_list())
+
     args = ctx.actions.args()
     args.add_all(reports, format_each = "--report=%s")
+    args.add_all(accuracy, format_each = "--accuracy=%s")
     args.add_all(timings, format_each = "--timing=%s")
     args.add_all(npu_steps, format_each = "--npu_steps=%s")
     args.add("--html", ctx.outputs.html)
@@ -44,7 +49,7 @@ def _coverage_report_files_impl(ctx):
     ctx.actions.run(
         executable = ctx.executable._generator,
         arguments = [args],
-        inputs = reports + timings,
+        inputs = reports + timings + accuracy,
         outputs = [ctx.outputs.html, ctx.outputs.png],
         mnemonic = "CoverageReport",
         progress_message = "Writing the report of %d programs (%%{label})" % len(reports),
@@ -52,6 +57,7 @@ def _coverage_report_files_impl(ctx):
 
     # What the page must show, straight from the providers, for the render test.
     ctx.actions.write(ctx.outputs.expected, json.encode_indent(expected) + "\n")
+    ctx.actions.write(ctx.outputs.expected_accuracy, json.encode_indent([f.short_path for f in accuracy]) + "\n")
     return [DefaultInfo(files = depset([ctx.outputs.html, ctx.outputs.png]))]
 
 coverage_report_files = rule(
@@ -68,6 +74,9 @@ coverage_report_files = rule(
             doc = "Program → its recorded largest difference on the functional Ethos-U55 model, in " +
                   "quantization steps (tests/ethos_u/npu_expectations.bzl); other programs are 'not run'.",
         ),
+        "accuracy": attr.label_list(
+            doc = "arm_accuracy targets (tools/accuracy:defs.bzl) whose tables the page shows.",
+        ),
         "title": attr.string(default = _TITLE),
         "_generator": attr.label(
             default = "//tests/report:generate",
@@ -77,12 +86,13 @@ coverage_report_files = rule(
     },
     outputs = {
         "expected": "%{name}/expected.json",
+        "expected_accuracy": "%{name}/expected_accuracy.json",
         "html": "%{name}/report.html",
         "png": "%{name}/report.png",
     },
 )
 
-def coverage_report(name, programs, npu_max_steps = {}, title = _TITLE, **kwargs):
+def coverage_report(name, programs, npu_max_steps = {}, accuracy = [], title = _TITLE, **kwargs):
     """The report of `programs`: `bazel run :<name>` writes it, `<name>_render_test` checks it.
 
     Declares:
@@ -106,6 +116,7 @@ def coverage_report(name, programs, npu_max_steps = {}, title = _TITLE, **kwargs
         name = files,
         programs = programs,
         npu_max_steps = npu_max_steps,
+        accuracy = accuracy,
         title = title,
         **kwargs
     )
@@ -141,13 +152,15 @@ def coverage_report(name, programs, npu_max_steps = {}, title = _TITLE, **kwargs
             "--html=$(rootpath %s)" % html,
             "--png=$(rootpath %s)" % png,
             "--expected=$(rootpath :%s/expected.json)" % files,
+            "--expected_accuracy=$(rootpath :%s/expected_accuracy.json)" % files,
         ],
         data = [
             html,
             png,
             ":%s/expected.json" % files,
+            ":%s/expected_accuracy.json" % files,
             "//toolchains/chromium",
-        ],
+        ] + accuracy,
         deps = ["//toolchains/chromium:headless"],
         **kwargs
     )

@@ -1,12 +1,13 @@
 """Writes the compile report of many programs: report.html and its chart report.png.
 
   generate --report=a.report.json [--report=...] [--timing=a.timing.json ...] \
-      [--npu_steps=a=0 ...] --html=report.html --png=report.png
+      [--npu_steps=a=0 ...] [--accuracy=a.json ...] --html=report.html --png=report.png
 
 Inputs are arm_compile's `<name>.report.json` files (backend/compile.py) and,
 optionally, its `<name>.timing.json` files ({"compile_seconds": s}), paired by
-`<name>`, and per `<name>` the largest difference recorded for the program on the
-functional Ethos-U55/U85 model (tests/ethos_u/npu_expectations.bzl). The page is
+`<name>`, per `<name>` the largest difference recorded for the program on the
+functional Ethos-U55/U85 model (tests/ethos_u/npu_expectations.bzl), and optionally
+accuracy tables of programs on labelled data (tools/accuracy's JSON). The page is
 self-contained (inline CSS, the chart as a data: URL, no scripts) so that it can
 be mailed or archived as one file.
 """
@@ -37,6 +38,9 @@ _NPU_STEPS = flags.DEFINE_multi_string(
     [],
     "<name>=<N>: the program <name> runs on the functional Ethos-U55/U85 model within N quantization steps of "
     "the TOSA reference model (0: bit-exact), as recorded and tested; repeat per program.",
+)
+_ACCURACY = flags.DEFINE_multi_string(
+    "accuracy", [], "An arm_accuracy <name>.json (tools/accuracy): accuracy per executor; repeat per table."
 )
 _HTML = flags.DEFINE_string("html", "", "Where to write the HTML page (required).")
 _PNG = flags.DEFINE_string("png", "", "Where to write the chart (required).")
@@ -175,6 +179,25 @@ def load_programs(
     cells = collections.Counter((p.row, p.target) for p in programs)
     programs = [dataclasses.replace(p, row=p.name) if cells[p.row, p.target] > 1 else p for p in programs]
     return sorted(programs, key=lambda p: (p.row, target_key(p.target), p.name))
+
+
+def load_accuracy(paths: Sequence[str]) -> list[dict[str, Any]]:
+    """tools/accuracy's tables, in the given order; raises ReportError for a file that is not one."""
+    tables = []
+    for path in paths:
+        table = _read_json(pathlib.Path(path))
+        if not isinstance(table.get("executors"), list) or not {"model", "target", "dataset"} <= table.keys():
+            raise ReportError(f"{path}: not an accuracy table (tools/accuracy's JSON)")
+        tables.append(table)
+    return tables
+
+
+def calibration_text(table: Mapping[str, Any]) -> str:
+    """What a quantized program was calibrated on, as the accuracy table records it."""
+    if not table.get("quantized", True):
+        return "float: not calibrated"
+    data = table.get("calibration_data")
+    return "its example inputs" if data is None else f"calibration data ({str(data)[:19]}…)"
 
 
 def target_key(target: str) -> tuple[int, str]:
@@ -392,8 +415,33 @@ footer { color: #666; font-size: 12px; margin-top: 24px; }
 """
 
 
-def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> str:
-    """The page: summary, model × target matrix, chart, one row per program."""
+def _accuracy_rows(tables: Sequence[Mapping[str, Any]]) -> list[str]:
+    esc = html.escape
+    out = []
+    for table in tables:
+        for row in table["executors"]:
+            sqnr = _MISSING if row.get("logits_sqnr_db") is None else f"{row['logits_sqnr_db']:.1f} dB"
+            out += [
+                f'<tr data-model="{esc(str(table["model"]))}" data-target="{esc(str(table["target"]))}" '
+                f'data-executor="{esc(str(row["executor"]))}">',
+                f'<td class="name">{esc(str(table["model"]))}</td>',
+                f'<td class="name">{esc(str(table["target"]))}</td>',
+                f"<td>{esc(calibration_text(table))}</td>",
+                f"<td>{esc(str(row['executor']))}</td>",
+                f'<td class="num">{row["samples"]}</td>',
+                f'<td class="num top1">{row["top1"]:.2%}</td>',
+                f'<td class="num">{row["top5"]:.2%}</td>',
+                f'<td class="num">{row["agrees_with_float_top1"]:.2%}</td>',
+                f'<td class="num">{sqnr}</td>',
+                "</tr>",
+            ]
+    return out
+
+
+def render_html(
+    programs: Sequence[Program], chart_png: bytes, title: str, accuracy: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """The page: summary, model × target matrix, chart, one row per program, accuracy tables."""
     rows, targets = _rows(programs), _targets(programs)
     by_key = {(p.row, p.target): p for p in programs}
     versions = sorted({f"{k} {v}" for p in programs for k, v in p.versions.items()})
@@ -475,8 +523,30 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
             _npu_cell(p.npu_steps),
             "</tr>",
         ]
+    out.append("</tbody></table>")
+    if accuracy:
+        out += [
+            "<h2>Accuracy on labelled data</h2>",
+            '<table id="accuracy"><thead><tr>',
+            *(
+                f"<th>{h}</th>"
+                for h in (
+                    "model",
+                    "target",
+                    "calibrated on",
+                    "executor",
+                    "samples",
+                    "top-1",
+                    "top-5",
+                    "same top-1 as float",
+                    "logits SQNR",
+                )
+            ),
+            "</tr></thead><tbody>",
+            *_accuracy_rows(accuracy),
+            "</tbody></table>",
+        ]
     out += [
-        "</tbody></table>",
         "<footer>Delegated ops: operators in delegated partitions over all operators of the program. "
         'CPU operators: <span class="op">kernels</span> left to the CPU; '
         '<span class="op io">quantize/dequantize</span> at the program boundary stay there in every quantized '
@@ -487,7 +557,9 @@ def render_html(programs: Sequence[Program], chart_png: bytes, title: str) -> st
         "functional Ethos-U55/U85 model (runtime/ethos_u) against the TOSA reference model on the same graph and "
         "inputs, the largest difference in output quantization steps as recorded in "
         "tests/ethos_u/npu_expectations.bzl and checked by //tests/ethos_u:u55_&lt;entry&gt;_npu and "
-        "u85_&lt;entry&gt;_npu.</footer>",
+        "u85_&lt;entry&gt;_npu. "
+        "Accuracy: top-1/top-5 on a labelled dataset per executor (tools/accuracy), the share of samples "
+        "given float PyTorch's class, and the logits' signal-to-noise ratio against float PyTorch.</footer>",
         "</body></html>",
         "",
     ]
@@ -502,12 +574,13 @@ def main(argv: list[str]) -> int:
         raise app.UsageError("--html, --png and at least one --report are required")
     try:
         programs = load_programs(_REPORTS.value, _TIMINGS.value, parse_npu_steps(_NPU_STEPS.value))
+        accuracy = load_accuracy(_ACCURACY.value)
     except ReportError as error:
         print(f"generate: {error}", file=sys.stderr)
         return 1
     chart = render_chart(programs)
     pathlib.Path(_PNG.value).write_bytes(chart)
-    pathlib.Path(_HTML.value).write_text(render_html(programs, chart, _TITLE.value), encoding="utf-8")
+    pathlib.Path(_HTML.value).write_text(render_html(programs, chart, _TITLE.value, accuracy), encoding="utf-8")
     return 0
 
 

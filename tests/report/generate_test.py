@@ -100,6 +100,38 @@ class GenerateTest(absltest.TestCase):
         self.assertIn('<span class="op io">quantized_decomposed::quantize_per_tensor.out&nbsp;×2</span>', rows[0])
         self.assertNotRegex(page, r"(src|href)=\"(https?:|//)")
 
+    def test_accuracy_tables_one_row_per_executor(self) -> None:
+        programs = generate.load_programs([self.write("a.report.json", _report("add", "ethos-u55-128", _VELA))], [])
+
+        def table(calibration: str | None) -> dict[str, Any]:
+            executors = [
+                {"executor": "float PyTorch", "samples": 450, "top1": 0.984, "top5": 1.0,
+                 "agrees_with_float_top1": 1.0, "logits_sqnr_db": None},
+                {"executor": "<i>quantized</i> PyTorch", "samples": 450, "top1": 0.9777, "top5": 1.0,
+                 "agrees_with_float_top1": 0.99, "logits_sqnr_db": 21.04},
+            ]
+            return {"model": "digits", "target": "TOSA-1.0+INT", "quantized": True, "calibration_data": calibration,
+                    "dataset": {"samples": 450, "sha256": "0" * 64}, "executors": executors}
+
+        tables = generate.load_accuracy(
+            [self.write("split.json", table("sha256:" + "ab" * 32)), self.write("one.json", table(None))]
+        )
+        page = generate.render_html(programs, generate.render_chart(programs), "t", tables)
+        rows = re.findall(r"<tr data-model=\"digits\".*?</tr>", page, re.S)
+        self.assertEqual(len(rows), 4)
+        self.assertIn('<td class="num top1">98.40%</td>', rows[0])
+        self.assertIn("21.0 dB", rows[1])
+        self.assertIn("—", rows[0])  # float against itself: no noise
+        self.assertNotIn("<i>quantized</i>", page)
+        # Which calibration each table had, so the two are told apart.
+        self.assertIn("calibration data (sha256:abababababab…)", rows[0])
+        self.assertIn("its example inputs", rows[2])
+
+    def test_not_an_accuracy_table_names_the_file(self) -> None:
+        path = self.write("x.json", {"model": "m"})
+        with self.assertRaisesRegex(generate.ReportError, "x.json: not an accuracy table"):
+            generate.load_accuracy([path])
+
     def test_ethos_u_model_column_per_program(self) -> None:
         programs = generate.load_programs(
             [

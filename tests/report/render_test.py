@@ -26,6 +26,10 @@ _EXPECTED = flags.DEFINE_string(
     "expected", None, "JSON list of {label, model, name, npu_max_steps, target}.", required=True
 )
 
+_EXPECTED_ACCURACY = flags.DEFINE_string(
+    "expected_accuracy", None, "JSON list of the accuracy tables' paths (tools/accuracy's JSON).", required=True
+)
+
 # Schemes a self-contained page may load: itself and its inline chart.
 _LOCAL_SCHEMES = ("file:", "data:")
 
@@ -98,6 +102,19 @@ class RenderTest(absltest.TestCase):
         # A model can have more than one row (e.g. int16 activations apart).
         self.assertEqual(set(models), {e["model"] for e in self.expected})
         self.assertCountEqual(targets, {e["target"] for e in self.expected})
+
+    def test_accuracy_tables(self) -> None:
+        # Every executor of every accuracy table in its own row, with the table's top-1.
+        tables = [json.loads(pathlib.Path(path).read_text())
+                  for path in json.loads(pathlib.Path(_EXPECTED_ACCURACY.value).read_text())]
+        rows = self.evaluate(
+            "[...document.querySelectorAll('#accuracy tbody tr')]"
+            ".map(r => [r.dataset.model, r.dataset.target, r.dataset.executor, r.querySelector('.top1').textContent])"
+        )
+        self.assertEqual(
+            rows,
+            [[t["model"], t["target"], e["executor"], f"{e['top1']:.2%}"] for t in tables for e in t["executors"]],
+        )
 
     def test_chart_loaded(self) -> None:
         chart = self.evaluate(

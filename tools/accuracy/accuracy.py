@@ -173,6 +173,8 @@ def measure(options: cli.Options, dataset: Dataset, runner: str | None) -> dict[
                 "top1": sum(p == 0 for p in positions) / len(positions),
                 "top5": sum(p < 5 for p in positions) / len(positions),
                 "logits_sqnr_db": sqnr_db(logits["float PyTorch"], outputs),
+                # Per sample, in the dataset's order: what the examples show for one input.
+                "top1_classes": [int(x.argmax()) for x in outputs],
                 "agrees_with_float_top1": sum(
                     int(x.argmax()) == f for x, f in zip(outputs, float_classes, strict=True)
                 )
