@@ -53,11 +53,23 @@ def print_top5(logits: npt.NDArray[np.float32], references: dict[str, npt.NDArra
     names = class_names()
     for rank, (index, probability) in enumerate(top5(logits), 1):
         print(f"  {rank}. {names[index]} (class {index}): {probability:.4f}")
-    ours = [i for i, _ in top5(logits)]
     for name, expected in references.items():
-        same = ours == [i for i, _ in top5(expected)]
-        print(f"agrees with {name}: top-5 {'identical' if same else 'DIFFERENT'}, "
-              f"max |logit difference| {float(np.max(np.abs(logits - expected))):.2e}")
+        print(f"agrees with {name}: {agreement(logits, expected)}")
+
+
+def agreement(logits: npt.NDArray[np.float32], expected: npt.NDArray[np.float32]) -> str:
+    """Whether two outputs give the same top-5 classes, and their largest logit difference."""
+    same = [i for i, _ in top5(logits)] == [i for i, _ in top5(expected)]
+    return (f"top-5 {'identical' if same else 'DIFFERENT'}, "
+            f"max |logit difference| {float(np.max(np.abs(logits - expected))):.2e}")
+
+
+def average_milliseconds(log: str) -> float:
+    """The runner's average time per inference."""
+    match = re.search(r"^average: ([0-9.]+) ms", log, re.M)
+    if match is None:
+        raise RuntimeError(f"executor_runner printed no average time:\n{log}")
+    return float(match.group(1))
 
 
 def print_runner_lines(log: str, prefix: str) -> None:

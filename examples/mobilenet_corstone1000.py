@@ -1,15 +1,14 @@
 """MobileNetV2 on Corstone-1000 (Cortex-A320 Linux + Ethos-U85), end to end.
 
-Bazel has already compiled MobileNetV2 twice (cached actions): for the
-Ethos-U85 NPU, whose Vela report gives the NPU estimate, and as a CPU program
-for the Cortex-A320, and built the ExecuTorch runner for aarch64 Linux. This
-program picks the best executor available — the Corstone-1000 FVP booting
-Linux, else qemu-aarch64 user mode — runs the CPU program on a deterministic
-input, and prints the top-5 classes (checked against PyTorch eager), the
-per-inference time, the NPU estimate and the memory use.
-
-The NPU program needs the Ethos-U85 driver of the Corstone-1000 Linux image;
-it runs only on the FVP (see examples/README.md for what that requires).
+Bazel has already compiled MobileNetV2 twice (cached actions): for the Ethos-U85 NPU and, for
+comparison, as a float CPU program for the Cortex-A320; and built the ExecuTorch runner for aarch64
+Linux with the Ethos-U delegate. This program picks the best executor available — the Corstone-1000
+FVP booting Linux, else qemu-aarch64 user mode — and runs the U85 program end to end: its CPU part
+on ExecuTorch's kernels, its NPU part on this project's functional Ethos-U model (bit-accurate, not
+cycle-accurate; no hardware, no FVP). It prints the top-5 classes against PyTorch (eager and
+quantized) and the compile's lowered program, the time per inference split between the CPU and
+the model, the memory report and Vela's estimate for the NPU part, then the CPU-only program's
+top-5 agreement and time as a comparison line.
 """
 
 from __future__ import annotations
@@ -21,21 +20,28 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-import numpy as np
 from absl import app, flags
 
-from examples.classify import describe_vela, print_runner_lines, print_top5, print_weights, run_runner
-from examples.user_image import eager_logits, load_image
+from examples.classify import (
+    agreement,
+    average_milliseconds,
+    describe_vela,
+    print_runner_lines,
+    print_top5,
+    print_weights,
+    run_runner,
+)
+from examples.user_image import example_input
 
 _RUNNER = flags.DEFINE_string("runner", None, "executor_runner for Corstone-1000 (under qemu-aarch64).", required=True)
-_CPU_PROGRAM = flags.DEFINE_string("cpu_program", None, "MobileNetV2 as a CPU .pte.", required=True)
-_NPU_REPORT = flags.DEFINE_string("npu_report", None, "Compile report of the Ethos-U85 program.", required=True)
-_CPU_REPORT = flags.DEFINE_string("cpu_report", None, "Compile report of the CPU program.", required=True)
-_CPU_INTERMEDIATES = flags.DEFINE_string(
-    "cpu_intermediates", None, "Intermediates of the CPU compile (PyTorch's reference outputs).", required=True
+_NPU_PROGRAM = flags.DEFINE_string("npu_program", None, "MobileNetV2 compiled for the Ethos-U85.", required=True)
+_NPU_REPORT = flags.DEFINE_string("npu_report", None, "Its compile report.", required=True)
+_NPU_INTERMEDIATES = flags.DEFINE_string(
+    "npu_intermediates", None, "Its compile intermediates (numerics/: inputs and references).", required=True
 )
+_CPU_PROGRAM = flags.DEFINE_string("cpu_program", None, "MobileNetV2 as a float CPU .pte.", required=True)
 _FVP_STATUS = flags.DEFINE_string("fvp_status", None, "STATUS of @fvp_corstone1000.", required=True)
-_NUM_INFERENCES = flags.DEFINE_integer("num_inferences", 3, "Timed inferences.")
+_NUM_INFERENCES = flags.DEFINE_integer("num_inferences", 3, "Timed inferences.", lower_bound=1)
 _IMAGE = flags.DEFINE_string("image", None, "Classify this image (JPEG, PNG, ...) instead of the seeded input.")
 _WEIGHTS = flags.DEFINE_string("weights", "", "The state_dict the programs were compiled with ('': seeded).")
 
@@ -53,33 +59,31 @@ def choose_executor(fvp_status: str) -> tuple[str, str]:
 
 def main(argv: Sequence[str]) -> None:
     del argv
-    cpu_report = json.loads(pathlib.Path(_CPU_REPORT.value).read_text())
-    print_weights(cpu_report)
+    npu_report = json.loads(pathlib.Path(_NPU_REPORT.value).read_text())
+    print(f"Corstone-1000: MobileNetV2 for the Cortex-A320 and {npu_report['target']}")
+    print_weights(npu_report)
     executor, why = choose_executor(pathlib.Path(_FVP_STATUS.value).read_text())
     if executor == "fvp":
-        sys.exit("The Corstone-1000 FVP run needs the FVP's Linux boot flow; see examples/README.md.")
-    print(f"executor: qemu-aarch64 user mode, Cortex-A320 CPU program ({why})")
+        sys.exit("The Corstone-1000 FVP run needs the FVP's Linux boot flow; see README.md, "What runs where".")
+    print(f"executor: qemu-aarch64 user mode ({why}): the Cortex-A320 part on ExecuTorch's kernels, the NPU "
+          f"part ({npu_report['target']}) on the functional Ethos-U model of runtime/ethos_u — bit-accurate, "
+          "NOT cycle-accurate, not hardware, not an FVP")
 
-    if _IMAGE.value:
-        image = load_image(_IMAGE.value)
-        expected = eager_logits(image, _WEIGHTS.value)
-        what = _IMAGE.value
-    else:
-        # The compile's own example input and PyTorch eager's outputs for it:
-        # numerics/ stacks the evaluation samples; the first is the example input.
-        numerics = pathlib.Path(_CPU_INTERMEDIATES.value) / "numerics"
-        image = np.load(numerics / "input_0.npy", allow_pickle=False)[0]
-        expected = np.load(numerics / "eager_0.npy", allow_pickle=False)[0].ravel()
-        what = "deterministic seeded input; --image=PATH for your own"
+    image, references, what = example_input(_IMAGE.value, _WEIGHTS.value, _NPU_INTERMEDIATES.value)
     with tempfile.TemporaryDirectory() as tmp:
-        logits, log = run_runner(_RUNNER.value, _CPU_PROGRAM.value, image,
-                                 _NUM_INFERENCES.value, pathlib.Path(tmp))
-
+        logits, log = run_runner(_RUNNER.value, _NPU_PROGRAM.value, image, _NUM_INFERENCES.value, pathlib.Path(tmp))
+        cpu_logits, cpu_log = run_runner(
+            _RUNNER.value, _CPU_PROGRAM.value, image, _NUM_INFERENCES.value, pathlib.Path(tmp)
+        )
     print(f"top-5 classes ({what}):")
-    print_top5(logits, {"PyTorch eager": expected})
-    print_runner_lines(log, "cpu ")
+    print_top5(logits, references)
+    print_runner_lines(log, "")
+    print(describe_vela(npu_report))
+    eager_name, eager = next(iter(references.items()))
+    print(f"comparison, the float CPU-only program on the Cortex-A320 (qemu-aarch64): "
+          f"{average_milliseconds(cpu_log):.3f} ms per inference; against {eager_name}: "
+          f"{agreement(cpu_logits, eager)}")
 
-    print(describe_vela(json.loads(pathlib.Path(_NPU_REPORT.value).read_text())))
 
 if __name__ == "__main__":
     app.run(main)

@@ -43,3 +43,30 @@ def eager_logits(image: npt.NDArray[np.float32], weights: str) -> npt.NDArray[np
     with torch.no_grad():
         logits: npt.NDArray[np.float32] = module(torch.from_numpy(image)).numpy().ravel()
     return logits
+
+
+def example_input(
+    image_path: str | None, weights: str, intermediates: str
+) -> tuple[npt.NDArray[np.float32], dict[str, npt.NDArray[np.float32]], str]:
+    """(image, reference logits by name, what the image is) for a MobileNetV2 example.
+
+    With --image: the user's image and float PyTorch's logits for it (the compile's quantized and
+    lowered references exist for its own inputs only). Without: the compile's own example input and
+    every reference its numerics/ holds (eager, quantized PyTorch, the lowered program); numerics/
+    stacks the evaluation samples and the first is the example input.
+    """
+    if image_path:
+        image = load_image(image_path)
+        return image, {"PyTorch eager (float)": eager_logits(image, weights)}, image_path
+    numerics = pathlib.Path(intermediates) / "numerics"
+    image = np.load(numerics / "input_0.npy", allow_pickle=False)[0]
+    references = {
+        name: np.load(numerics / f"{kind}_0.npy", allow_pickle=False)[0].ravel()
+        for name, kind in [
+            ("PyTorch eager", "eager"),
+            ("quantized PyTorch", "quantized"),
+            ("the lowered program (NPU part on the TOSA reference model)", "lowered"),
+        ]
+        if (numerics / f"{kind}_0.npy").exists()
+    }
+    return image, references, "deterministic seeded input; --image=PATH for your own"

@@ -3,9 +3,9 @@ estimate and memory use of the NPU part, and one held-out digit with the class e
 
 Bazel has already trained the CNN on scikit-learn's digits (a cached action), compiled it int8 for
 the board's NPU, calibrated on the training split, and evaluated it on the 450 held-out digits
-(tools/accuracy). For an Ethos-U55 program this also runs the shown digit through the whole
-program in the host executor_runner, its NPU part on the functional Ethos-U55 model (bit-accurate,
-not cycle-accurate; no hardware, no FVP).
+(tools/accuracy). It also runs the shown digit through the whole
+program in the host executor_runner, its NPU part on the functional Ethos-U55/U85 model
+(bit-accurate, not cycle-accurate; no hardware, no FVP).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ _ACCURACY_TEXT = flags.DEFINE_string("accuracy_text", None, "The same table as t
 _REPORT = flags.DEFINE_string("report", None, "The program's compile report.", required=True)
 _TEST_DATA = flags.DEFINE_string("test_data", None, "The held-out (inputs, labels), torch.save'd.", required=True)
 _DIGIT = flags.DEFINE_integer("digit", 0, "Which held-out digit to show.", lower_bound=0)
-_RUNNER = flags.DEFINE_string("runner", None, "executor_runner for the host (Ethos-U55 programs).")
-_PROGRAM = flags.DEFINE_string("program", None, "The compiled program (with --runner).")
+_RUNNER = flags.DEFINE_string("runner", None, "executor_runner for the host, with the Ethos-U delegate.", required=True)
+_PROGRAM = flags.DEFINE_string("program", None, "The compiled program.", required=True)
 
 
 def main(argv: Sequence[str]) -> None:
@@ -53,11 +53,10 @@ def main(argv: Sequence[str]) -> None:
     print(ascii_art(image))
     for row in result["executors"]:
         print(f"  {row['executor']}: {row['top1_classes'][_DIGIT.value]}")
-    if _RUNNER.value and _PROGRAM.value:
-        with tempfile.TemporaryDirectory() as tmp:
-            logits, log = run_runner(_RUNNER.value, _PROGRAM.value, image.numpy(), 1, pathlib.Path(tmp))
-        print(f"  executor_runner here, now: {int(np.argmax(logits))}")
-        print_runner_lines(log, "  ")
+    with tempfile.TemporaryDirectory() as tmp:
+        logits, log = run_runner(_RUNNER.value, _PROGRAM.value, image.numpy(), 1, pathlib.Path(tmp))
+    print(f"  executor_runner here, now: {int(np.argmax(logits))}")
+    print_runner_lines(log, "  ")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Accuracy of a compiled program on a labelled dataset, executor by executor: float PyTorch,
 quantized PyTorch, the lowered program (its CPU part in PyTorch, its delegated parts on the TOSA
-reference model) and, for programs the host runner executes (CPU and Ethos-U55 programs, the NPU
-part on the functional Ethos-U55 model), //runtime:executor_runner.
+reference model) and, for programs the host runner executes (CPU and Ethos-U programs, the NPU
+part on the functional Ethos-U model), //runtime:executor_runner.
 
 The compile's flags (backend/cli.py) say what was compiled; --output is the compiled program,
 read, not written. The model is exported, quantized and lowered again (a compile is
@@ -37,14 +37,14 @@ from examples.classify import run_runner
 
 _DATASET = flags.DEFINE_string("dataset", None, "A torch.save'd (inputs, labels) to evaluate on.")
 _RUNNER = flags.DEFINE_string(
-    "runner", None, "//runtime:executor_runner for the host; used for CPU and Ethos-U55 programs."
+    "runner", None, "//runtime:executor_runner for the host; used for CPU and Ethos-U programs."
 )
 _JSON = flags.DEFINE_string("json", None, "Where to write the table as JSON.")
 _TEXT = flags.DEFINE_string("text", None, "Where to write the table as text (also printed).")
 
 # Targets whose whole program the host runner executes: ExecuTorch's CPU kernels, and the
-# Ethos-U55 functional model for the NPU part (Ethos-U85 streams are not modelled yet).
-HOST_RUNNABLE = ("cpu", "ethos-u55")
+# functional Ethos-U55/U85 model for the NPU part (tools/accuracy/defs.bzl passes --runner for them).
+HOST_RUNNABLE = ("cpu", "ethos-u55", "ethos-u85")
 
 EXIT_PROGRAM_MISMATCH = 3
 
@@ -153,9 +153,9 @@ def measure(options: cli.Options, dataset: Dataset, runner: str | None) -> dict[
             outputs[0].numpy() for outputs in evaluation.lowered
         ]
         kind = TARGETS[options.target].kind
-        if runner is not None and (kind == "cpu" or options.target.startswith("ethos-u55")):
+        if runner is not None and options.target.startswith(HOST_RUNNABLE):
             name = "executor_runner on the host" + (
-                ", NPU part on the functional Ethos-U55 model" if kind == "ethos-u" else ""
+                ", NPU part on the functional Ethos-U model" if kind == "ethos-u" else ""
             )
             logits[name] = [
                 run_runner(runner, str(options.output), sample[0].numpy(), 1, workdir)[0]

@@ -6,7 +6,7 @@ load("//backend:defs.bzl", "ArmModelInfo", "ArmProgramInfo")
 load("//backend:environment.bzl", "CPU_INDEPENDENT_ENV")
 
 # Targets whose whole program the host executor_runner runs (tools/accuracy/accuracy.py).
-_HOST_RUNNABLE_PREFIXES = ("cpu", "ethos-u55")
+_HOST_RUNNABLE_PREFIXES = ("cpu", "ethos-u55", "ethos-u85")
 
 def _arm_accuracy_impl(ctx):
     program = ctx.attr.program[ArmProgramInfo]
