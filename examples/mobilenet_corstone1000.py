@@ -64,7 +64,7 @@ def main(argv: Sequence[str]) -> None:
     print_weights(npu_report)
     executor, why = choose_executor(pathlib.Path(_FVP_STATUS.value).read_text())
     if executor == "fvp":
-        sys.exit("The Corstone-1000 FVP run needs the FVP's Linux boot flow; see README.md, "What runs where".")
+        sys.exit("The Corstone-1000 FVP run needs the FVP's Linux boot flow; see README.md, 'What runs where'.")
     print(f"executor: qemu-aarch64 user mode ({why}): the Cortex-A320 part on ExecuTorch's kernels, the NPU "
           f"part ({npu_report['target']}) on the functional Ethos-U model of runtime/ethos_u — bit-accurate, "
           "NOT cycle-accurate, not hardware, not an FVP")

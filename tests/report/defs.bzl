@@ -107,7 +107,9 @@ def coverage_report(name, programs, npu_max_steps = {}, accuracy = [], title = _
       name: name of the runnable target.
       programs: arm_compile (or arm_program) labels.
       npu_max_steps: {program label: "N"}, the recorded largest difference of
-        programs run on the functional Ethos-U55 model (0: bit-exact).
+        programs run on the functional Ethos-U model (0: bit-exact).
+      accuracy: arm_accuracy labels whose tables (top-1/top-5/SQNR per
+        executor) the page shows.
       title: page title.
       **kwargs: common attributes (tags, visibility, ...) for all the targets.
     """
