@@ -19,13 +19,15 @@ _RUNNER = pathlib.Path("toolchains/simulator/run_simulator.py").resolve()
 
 
 class RunSimulatorTest(absltest.TestCase):
-    def run_runner(self, body: str | None, *flags: str, simulator_args: tuple[str, ...] = (),
+    def run_runner(self, body: str | bytes | None, *flags: str,
+                   simulator_args: tuple[str, ...] = (),
                    env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        """Runs the runner on a simulator script with body (None: no simulator at all)."""
+        """Runs the runner on a simulator: a shell script with body, the bytes of body, or
+        (None) no simulator at all."""
         tmp = pathlib.Path(self.create_tempdir().full_path)
         simulator = tmp / "fake-simulator"
         if body is not None:
-            simulator.write_text("#!/bin/sh\n" + body)
+            simulator.write_bytes(body if isinstance(body, bytes) else b"#!/bin/sh\n" + body.encode())
             simulator.chmod(0o755)
         return subprocess.run(
             [sys.executable, str(_RUNNER), f"--simulator={simulator}", *flags, "--",
@@ -87,6 +89,12 @@ class RunSimulatorTest(absltest.TestCase):
         result = self.run_runner(None)
         self.assert_fails(result, "simulator")
         self.assertIn("is missing or not executable", result.stderr)
+
+    def test_simulator_that_cannot_start_fails(self) -> None:
+        # Executable, but no format this host runs (e.g. an FVP for another CPU).
+        result = self.run_runner(b"\x00\x01garbage")
+        self.assert_fails(result, "cannot run simulator")
+        self.assertIn("fake-simulator: [Errno 8] Exec format error", result.stderr)
 
     def test_simulator_gets_its_arguments_with_placeholders_replaced(self) -> None:
         scratch = self.create_tempdir().full_path

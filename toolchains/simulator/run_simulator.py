@@ -90,7 +90,11 @@ def main(argv: list[str]) -> int:
         return 1
     scratch = os.environ.get("TEST_TMPDIR") or tempfile.gettempdir()
     command = [str(simulator), *substitute(argv[1:], scratch, os.getcwd())]
-    result = run(command, _TIMEOUT.value)
+    try:
+        result = run(command, _TIMEOUT.value)
+    except OSError as error:  # e.g. not an executable format for this host
+        print(f"FAIL: cannot run simulator {simulator}: {error}", file=sys.stderr)
+        return 1
     sys.stdout.write(result.output)
     sys.stdout.flush()
     outputs = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR")
