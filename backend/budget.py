@@ -41,6 +41,9 @@ _FLASH_BYTES = flags.DEFINE_integer("flash_bytes", None, "Recorded DRAM + flash 
 # Vela's estimates do not vary between compiles of the same inputs; the band
 # lets a change in an unrelated part of a pinned tool land without re-recording
 # every entry, and nothing larger.
+_RECORDER = flags.DEFINE_string(
+    "expectations_recorder", "//tools/coverage:record_expectations", "The arm_record_expectations target of this test's record."
+)
 _BAND = flags.DEFINE_float("band", 0.02, "Accepted relative change against the recorded estimates.", lower_bound=0.0)
 _CPU_OPERATORS = flags.DEFINE_list(
     "cpu_operators", None, "Operators expected on the CPU besides quantize/dequantize casts; empty: none."
@@ -80,8 +83,10 @@ def estimates(report: dict[str, Any]) -> dict[str, Any]:
 _SHOWN = ("total_cycles", "npu_cycles", "sram_bytes", "flash_bytes", "inference_seconds", "core_clock_hz")
 
 
-def outside_band(vela: dict[str, Any], recorded: dict[str, int | None], band: float) -> list[str]:
-    """One message per estimate that moved beyond band from its recorded value (or is missing)."""
+def outside_band(vela: dict[str, Any], recorded: dict[str, int | None], band: float,
+                 recorder: str = "//tools/coverage:record_expectations") -> list[str]:
+    """One message per estimate that moved beyond band from its recorded value (or is missing);
+    an improvement names the recorder target that records it."""
     failures = []
     for key, expected in recorded.items():
         if expected is None:
@@ -96,7 +101,7 @@ def outside_band(vela: dict[str, Any], recorded: dict[str, int | None], band: fl
         elif change < -band:
             failures.append(
                 f"{key}: {measured:,} improved {change:+.1%} on the recorded {expected:,}; record it with"
-                " `bazel run //tools/coverage:record_expectations`"
+                f" `bazel run {recorder}`"
             )
     return failures
 
@@ -139,7 +144,7 @@ def main(argv: Sequence[str]) -> None:
             expected = recorded.get(key)
             band = f" (recorded {expected:,} ± {_BAND.value:.0%})" if expected is not None else ""
             print(f"    {key}: {shown}{band}")
-        failures += outside_band(measured, recorded, _BAND.value)
+        failures += outside_band(measured, recorded, _BAND.value, _RECORDER.value)
     elif any_recorded:
         failures.append(f"no Vela estimates in {_REPORT.value} (target {report.get('target')} is not Ethos-U)")
     if failures:

@@ -269,6 +269,7 @@ def arm_model_test(
         flash_bytes = None,
         cpu_operators = None,
         numerics_args = [],
+        recorder = None,
         **kwargs):
     """Declares <name>_program, <name>_numerics and <name>_budget.
 
@@ -290,6 +291,9 @@ def arm_model_test(
       cpu_operators: operators expected to fall back to the CPU besides the
         quantize/dequantize casts ([]: fully delegated; None: not checked).
       numerics_args: extra flags of the numerics check (declared tolerances).
+      recorder: the arm_record_expectations target that records `expectations`,
+        named by the budget test when an estimate improved (default: this
+        package's :record_expectations).
       **kwargs: passed to arm_compile (system_config, memory_mode, ...).
     """
     if name in expectations:
@@ -333,7 +337,10 @@ def arm_model_test(
         name = name + "_budget",
         srcs = [Label("//backend:budget.py")],
         main = Label("//backend:budget.py"),
-        args = ["--report=$(rootpath :%s_report)" % program] + budgets,
+        args = [
+            "--report=$(rootpath :%s_report)" % program,
+            "--expectations_recorder=" + (recorder or "//%s:record_expectations" % native.package_name()),
+        ] + budgets,
         # The report names its vela.ini, which says where the constants live.
         data = [":%s_report" % program] + ([kwargs["vela_config"]] if kwargs.get("vela_config") else []),
         deps = [Label("//backend:budget_lib")],
