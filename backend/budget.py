@@ -42,7 +42,9 @@ _FLASH_BYTES = flags.DEFINE_integer("flash_bytes", None, "Recorded DRAM + flash 
 # lets a change in an unrelated part of a pinned tool land without re-recording
 # every entry, and nothing larger.
 _RECORDER = flags.DEFINE_string(
-    "expectations_recorder", "//tools/coverage:record_expectations", "The arm_record_expectations target of this test's record."
+    "expectations_recorder",
+    "//tools/coverage:record_expectations",
+    "The arm_record_expectations target of this test's record.",
 )
 _BAND = flags.DEFINE_float("band", 0.02, "Accepted relative change against the recorded estimates.", lower_bound=0.0)
 _CPU_OPERATORS = flags.DEFINE_list(
