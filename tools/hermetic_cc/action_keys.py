@@ -98,9 +98,9 @@ def main(argv: list[str]) -> int:
         "host_path": dict(os.environ),
         "no_compiler": {"HOME": home, "PATH": compiler_free_path(scratch / "path")},
     }
-    missing = [tool for tool in ("gcc", "g++", "cc", "as", "ld") if shutil.which(tool, path=situations["no_compiler"]["PATH"])]
-    if missing:
-        print(f"action_keys: still on the compiler-free PATH: {', '.join(missing)}", file=sys.stderr)
+    found = [t for t in ("gcc", "g++", "cc", "as", "ld") if shutil.which(t, path=situations["no_compiler"]["PATH"])]
+    if found:
+        print(f"action_keys: still on the compiler-free PATH: {', '.join(found)}", file=sys.stderr)
         return 1
     keys = {}
     for name, env in situations.items():
