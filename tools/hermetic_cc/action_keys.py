@@ -2,14 +2,15 @@
 
 A hermetic host toolchain makes the keys of compile and link actions independent
 of the compilers a machine has installed, which is what lets machines share a
-remote cache. This runs the same `aquery` in two fresh output bases, one with the
-caller's PATH and one with a PATH without any C/C++ compiler or binutils (a
-directory of symlinks to everything else) and an otherwise empty environment,
-and compares the action keys output by output.
+remote cache. This runs the same `aquery` in three fresh output bases: with the caller's
+PATH; with a PATH without any C/C++ compiler or binutils (a directory of
+symlinks to everything else) and an otherwise empty environment; and with the
+host's gcc in another directory first on that PATH. It compares the action keys
+output by output with the first's.
 
 Usage (from the workspace, which it runs ./bazel in):
     python3 -m tools.hermetic_cc.action_keys [--target //runtime:executor_runner]
-Exit status 0 when both situations give the same, non-empty set of keys.
+Exit status 0 when every situation gives the same, non-empty set of keys.
 """
 
 from __future__ import annotations
@@ -85,6 +86,23 @@ def run_aquery(workspace: pathlib.Path, output_base: pathlib.Path, query: str, e
     return action_keys(json.loads(result.stdout))
 
 
+def other_compiler_path(directory: pathlib.Path, compiler_free: str) -> str:
+    """A PATH whose gcc is the host's under another name and directory, as on a machine that installed it elsewhere."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for tool in ("gcc", "g++", "cc", "c++", "cpp", "as", "ld"):
+        real = shutil.which(tool)
+        if real:
+            (directory / tool).symlink_to(os.path.realpath(real))
+    return f"{directory}:{compiler_free}"
+
+
+def compare(reference: dict[str, str], other: dict[str, str]) -> tuple[int, list[str]]:
+    """The number of outputs with the same key in both, and the outputs that differ or exist in one only."""
+    same = sum(1 for k in reference.keys() & other.keys() if reference[k] == other[k])
+    differ = sorted(k for k in reference.keys() | other.keys() if reference.get(k) != other.get(k))
+    return same, differ
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", default="//runtime:executor_runner")
@@ -94,32 +112,38 @@ def main(argv: list[str]) -> int:
     query = f'mnemonic("CppCompile|CppLink|CppArchive", deps({args.target}))'
     scratch = args.scratch or pathlib.Path(tempfile.mkdtemp(prefix="action_keys_"))
     home = os.environ["HOME"]
-    situations = {
-        "host_path": dict(os.environ),
-        "no_compiler": {"HOME": home, "PATH": compiler_free_path(scratch / "path")},
-    }
-    found = [t for t in ("gcc", "g++", "cc", "as", "ld") if shutil.which(t, path=situations["no_compiler"]["PATH"])]
+    compiler_free = compiler_free_path(scratch / "path")
+    found = [t for t in ("gcc", "g++", "cc", "as", "ld") if shutil.which(t, path=compiler_free)]
     if found:
         print(f"action_keys: still on the compiler-free PATH: {', '.join(found)}", file=sys.stderr)
         return 1
-    keys = {}
-    for name, env in situations.items():
+    situations = {
+        "host PATH": dict(os.environ),
+        "no compiler on PATH": {"HOME": home, "PATH": compiler_free},
+        "gcc in another directory": {"HOME": home, "PATH": other_compiler_path(scratch / "other_gcc", compiler_free)},
+    }
+    keys: dict[str, dict[str, str]] = {}
+    for index, (name, env) in enumerate(situations.items()):
         try:
-            keys[name] = run_aquery(args.workspace, scratch / name, query, env)
+            keys[name] = run_aquery(args.workspace, scratch / f"output_base_{index}", query, env)
         except RuntimeError as error:
             print(f"{name}: {error}", file=sys.stderr)
-            return 1
-    first, second = keys["host_path"], keys["no_compiler"]
-    same = sorted(k for k in first.keys() & second.keys() if first[k] == second[k])
-    differ = sorted(k for k in first.keys() & second.keys() if first[k] != second[k])
-    only = sorted(first.keys() ^ second.keys())
-    print(f"{query}: host PATH {len(first)} actions, compiler-free PATH {len(second)} actions")
-    print(f"identical keys: {len(same)}, different keys: {len(differ)}, in one situation only: {len(only)}")
-    for key in differ + only:
-        print(f"  differs: {key}")
+    print(query)
+    reference_name = next(iter(situations))
+    reference = keys.get(reference_name, {})
+    ok = bool(reference) and len(keys) == len(situations)
+    for name in situations:
+        if name not in keys:
+            print(f"  {name}: aquery failed")
+            continue
+        same, differ = compare(reference, keys[name])
+        print(f"  {name}: {len(keys[name])} actions, {same} keys identical to {reference_name}'s, {len(differ)} not")
+        for key in differ:
+            print(f"    differs: {key}")
+        ok = ok and not differ
     if not args.scratch:
         shutil.rmtree(scratch, ignore_errors=True)
-    return 0 if first and not differ and not only else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
