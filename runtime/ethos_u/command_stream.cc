@@ -10,6 +10,8 @@ namespace ethos_u {
 namespace {
 
 constexpr uint32_t kCop1 = 0x31504f43;  // "COP1"
+constexpr uint32_t kCop2 = 0x32504f43;  // "COP2"
+constexpr uint32_t kVeum = 0x4d554556;  // "VEUM", COP2's metadata
 constexpr uint32_t kOpcodeMask = 0x3ff;
 constexpr unsigned kPayloadShift = 14;  // command_with_payload_t.payload_size
 constexpr uint32_t kCmd0ZeroMask = 0xfc00;  // command_no_payload_t.must_be_zero0
@@ -90,27 +92,24 @@ std::vector<Command> DecodeCommands(const uint32_t* words, size_t count, Product
     return commands;
 }
 
-CommandStream DecodeDriverPayload(const uint8_t* data, size_t size) {
-    if (data == nullptr || size % 4 != 0) Fail("size " + std::to_string(size) + " is not a whole number of words");
-    std::vector<uint32_t> words(size / 4);
-    for (size_t i = 0; i < words.size(); ++i) {
-        const uint8_t* p = data + 4 * i;
-        words[i] = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-                   (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-    }
-    if (words.empty() || words[0] != kCop1) Fail("does not start with COP1");
-    CommandStream stream;
+// Where the register commands lie in a driver payload, in words.
+struct StreamWords {
+    size_t start;
+    size_t length;
+};
+
+// COP1 (Vela's driver_actions.py): driver actions after the fourcc, exactly one CmdStream.
+StreamWords FindCop1Stream(const std::vector<uint32_t>& words, uint32_t* config_word, uint32_t* id_word) {
     bool have_stream = false;
-    size_t stream_start = 0;
-    size_t stream_length = 0;
+    StreamWords found{0, 0};
     size_t i = 1;
     while (i < words.size()) {
         const uint32_t tag = words[i];
         switch (tag & 0xff) {
             case kConfig:
                 if (i + 2 >= words.size()) Fail("truncated config action at word " + std::to_string(i));
-                stream.config_word = words[i + 1];
-                stream.id_word = words[i + 2];
+                *config_word = words[i + 1];
+                *id_word = words[i + 2];
                 i += 3;
                 break;
             case kNop:
@@ -125,8 +124,7 @@ CommandStream DecodeDriverPayload(const uint8_t* data, size_t size) {
                     Fail("truncated: declares " + std::to_string(length) + " words at word " + std::to_string(i + 1) +
                          ", " + std::to_string(words.size() - i - 1) + " present");
                 }
-                stream_start = i + 1;
-                stream_length = length;
+                found = StreamWords{i + 1, length};
                 have_stream = true;
                 i += 1 + length;
                 break;
@@ -136,13 +134,62 @@ CommandStream DecodeDriverPayload(const uint8_t* data, size_t size) {
         }
     }
     if (!have_stream) Fail("no command stream action");
+    return found;
+}
+
+// COP2 (Vela's C++ core, --cop-format=COP2, which direct drive implies). Vela documents no
+// layout; this accepts exactly what its direct-drive output holds, every length checked: the
+// fourcc, version 1, the byte count after this 16-byte header, a reserved word; one section
+// <type 1, byte count, metadata byte count>; the metadata ("VEUM", two words, the config word,
+// the ID word, ...); then the register commands up to the end.
+StreamWords FindCop2Stream(const std::vector<uint32_t>& words, uint32_t* config_word, uint32_t* id_word) {
+    constexpr size_t kHeaderWords = 7;
+    constexpr size_t kMetadataWords = 5;  // "VEUM", two words, config, ID
+    const size_t bytes = 4 * words.size();
+    if (words.size() < kHeaderWords) Fail("COP2: " + std::to_string(bytes) + " bytes is shorter than its headers");
+    if (words[1] != 1) Fail("COP2: version " + std::to_string(words[1]) + "; known: 1");
+    if (words[2] != bytes - 16) {
+        Fail("COP2: the header declares " + std::to_string(words[2]) + " bytes after it, " +
+             std::to_string(bytes - 16) + " follow");
+    }
+    if (words[4] != 1 || words[5] != bytes - 24) {
+        Fail("COP2: expected one command-stream section (type 1, " + std::to_string(bytes - 24) + " bytes), got type " +
+             std::to_string(words[4]) + " of " + std::to_string(words[5]) + " bytes");
+    }
+    const uint32_t metadata_bytes = words[6];
+    if (metadata_bytes % 4 != 0 || metadata_bytes / 4 < kMetadataWords ||
+        metadata_bytes / 4 > words.size() - kHeaderWords) {
+        Fail("COP2: metadata of " + std::to_string(metadata_bytes) + " bytes does not fit in " +
+             std::to_string(bytes - 4 * kHeaderWords) + " bytes or holds no config word");
+    }
+    const uint32_t* metadata = words.data() + kHeaderWords;
+    if (metadata[0] != kVeum) Fail("COP2: metadata starts with " + Hex(metadata[0]) + ", not VEUM");
+    *config_word = metadata[3];
+    *id_word = metadata[4];
+    const size_t start = kHeaderWords + metadata_bytes / 4;
+    return StreamWords{start, words.size() - start};
+}
+
+CommandStream DecodeDriverPayload(const uint8_t* data, size_t size) {
+    if (data == nullptr || size % 4 != 0) Fail("size " + std::to_string(size) + " is not a whole number of words");
+    std::vector<uint32_t> words(size / 4);
+    for (size_t i = 0; i < words.size(); ++i) {
+        const uint8_t* p = data + 4 * i;
+        words[i] = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+                   (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+    }
+    if (words.empty() || (words[0] != kCop1 && words[0] != kCop2)) Fail("does not start with COP1 or COP2");
+    CommandStream stream;
+    const StreamWords found =
+        words[0] == kCop1 ? FindCop1Stream(words, &stream.config_word, &stream.id_word)
+                          : FindCop2Stream(words, &stream.config_word, &stream.id_word);
     const uint32_t product = regs::config_r::product.Get(stream.config_word);
     if (product > static_cast<uint32_t>(Product::kEthosU85)) {
         Fail("config word " + Hex(stream.config_word) + " names product " + std::to_string(product) +
              "; known: 0 Ethos-U55, 1 Ethos-U65, 2 Ethos-U85");
     }
     stream.product = static_cast<Product>(product);
-    stream.commands = DecodeCommands(words.data() + stream_start, stream_length, stream.product);
+    stream.commands = DecodeCommands(words.data() + found.start, found.length, stream.product);
     return stream;
 }
 

@@ -1,5 +1,6 @@
 // The Ethos-U driver payload (Vela's driver_actions.py: "COP1", a Config
-// action with the config and ID words, NOP padding, CmdStream actions) and the
+// action with the config and ID words, NOP padding, CmdStream actions; or
+// "COP2", the format direct drive implies, see FindCop2Stream) and the
 // register commands inside it (cmd0: one word, 10-bit opcode, 16-bit
 // parameter; cmd1: bit 14 set, one 32-bit payload word follows). The word
 // format is the same on the Ethos-U55 and U85; the opcodes and fields differ,

@@ -4,13 +4,15 @@
 // functional Ethos-U model (//runtime/ethos_u) with memory laid out as the
 // Ethos-U driver lays it out: region 0 the weights, region 1 the scratch that
 // holds inputs, outputs and intermediates at the offsets the blob gives,
-// region 2 the fast scratch.
+// region 2 the fast scratch (SetFastScratchBytes; a Dedicated_Sram program's
+// SRAM), and for a direct-drive program regions 3-7 its inputs and outputs.
 //
 // As ExecuTorch's own Linux flavour of the backend does, each delegate owns its
 // scratch (allocated at init) instead of taking it from the temp allocator, so
 // a program's temp arena does not depend on its NPU part.
 #include "runtime/ethos_u_delegate/ethos_u_backend.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -46,12 +48,16 @@ using executorch::runtime::MemoryAllocator;
 using executorch::runtime::Result;
 using executorch::runtime::Span;
 
-// The region the driver hands inputs and outputs in (see the file comment).
+// The driver's base pointers (see the file comment).
+constexpr int32_t kWeightsRegion = 0;
 constexpr int32_t kScratchRegion = 1;
+constexpr int32_t kFastScratchRegion = 2;
+constexpr int32_t kRegionCount = 8;
 
 std::mutex g_mutex;
 std::vector<DelegateMemory>* g_delegates = nullptr;  // never freed: process-wide
 ExecutionTotals g_totals;
+size_t g_fast_scratch_bytes = 0;
 
 struct BlobDeleter {
   void operator()(ethosu_blob* blob) const { ethosu_blob_free(blob); }
@@ -62,10 +68,9 @@ struct Partition {
   std::unique_ptr<ethosu_blob, BlobDeleter> blob;
   std::vector<ethosu_tensor_info> inputs;
   std::vector<ethosu_tensor_info> outputs;
-  // The model takes writable regions; the weights are copied out of the blob
-  // so that a stream writing to region 0 cannot alter the parsed blob.
-  std::vector<uint8_t> weights;
-  std::vector<uint8_t> scratch;
+  // Region i's memory. The model takes writable regions, so region 0 holds a
+  // copy of the weights: a stream writing to it cannot alter the parsed blob.
+  std::vector<uint8_t> memory[kRegionCount];
 };
 
 // Bytes of a tensor the blob describes, or an error line.
@@ -86,9 +91,10 @@ bool TensorBytes(const ethosu_tensor_info& info, uint64_t* bytes, std::string* e
   return true;
 }
 
-// Checks that a blob's inputs or outputs lie inside its scratch.
+// Checks that a blob's inputs or outputs lie inside the scratch, or in a
+// region of their own (direct drive), which *sizes grows to hold them.
 bool CheckTensors(const char* kind, const std::vector<ethosu_tensor_info>& tensors, uint32_t scratch_size,
-                  std::string* error) {
+                  uint64_t (&sizes)[kRegionCount], std::string* error) {
   for (size_t i = 0; i < tensors.size(); ++i) {
     const ethosu_tensor_info& info = tensors[i];
     std::string what = std::string(kind) + " " + std::to_string(i);
@@ -98,15 +104,27 @@ bool CheckTensors(const char* kind, const std::vector<ethosu_tensor_info>& tenso
       *error = what + " has " + problem;
       return false;
     }
-    if (info.region != kScratchRegion) {
-      *error = what + " is in region " + std::to_string(info.region) + ", not in the scratch (region 1)";
+    if (info.region < 0 || info.region >= kRegionCount || info.region == kWeightsRegion ||
+        info.region == kFastScratchRegion) {
+      *error = what + " is in region " + std::to_string(info.region) +
+               "; inputs and outputs live in the scratch (region 1) or in regions 3-7";
       return false;
     }
-    if (info.offset < 0 || static_cast<uint64_t>(info.offset) + bytes > scratch_size) {
+    if (info.offset < 0) {
+      *error = what + " has a negative offset";
+      return false;
+    }
+    const uint64_t end = static_cast<uint64_t>(info.offset) + bytes;
+    if (info.region == kScratchRegion && end > scratch_size) {
       *error = what + " (" + std::to_string(bytes) + " bytes at offset " + std::to_string(info.offset) +
                ") lies outside the " + std::to_string(scratch_size) + "-byte scratch";
       return false;
     }
+    if (end > std::numeric_limits<uint32_t>::max()) {
+      *error = what + " ends beyond 4 GiB (" + std::to_string(end) + " bytes)";
+      return false;
+    }
+    sizes[info.region] = std::max(sizes[info.region], end);
   }
   return true;
 }
@@ -200,14 +218,16 @@ class EthosUBackend final : public executorch::runtime::BackendInterface {
              args.size(), input_count, output_count);
       return Error::InvalidArgument;
     }
-    std::memset(partition.scratch.data(), 0, partition.scratch.size());
+    for (int32_t region = kScratchRegion; region < kRegionCount; ++region) {
+      std::fill(partition.memory[region].begin(), partition.memory[region].end(), uint8_t{0});
+    }
     for (size_t i = 0; i < input_count; ++i) {
       Result<Tensor> tensor = ArgumentTensor(args, i, "input", i, partition.inputs[i]);
       if (!tensor.ok()) {
         return tensor.error();
       }
-      std::memcpy(partition.scratch.data() + partition.inputs[i].offset, tensor->const_data_ptr(),
-                  tensor->nbytes());
+      const ethosu_tensor_info& info = partition.inputs[i];
+      std::memcpy(partition.memory[info.region].data() + info.offset, tensor->const_data_ptr(), tensor->nbytes());
     }
     std::vector<Tensor> outputs;
     for (size_t i = 0; i < output_count; ++i) {
@@ -220,20 +240,26 @@ class EthosUBackend final : public executorch::runtime::BackendInterface {
 
     size_t cmd_size = 0;
     const uint8_t* cmd = ethosu_blob_cmd_data(partition.blob.get(), &cmd_size);
-    const ethosu_region regions[] = {
-        {partition.weights.data(), partition.weights.size()},
-        {partition.scratch.data(), partition.scratch.size()},
-        {nullptr, 0},
-    };
+    ethosu_region regions[kRegionCount];
+    for (int32_t region = 0; region < kRegionCount; ++region) {
+      std::vector<uint8_t>& memory = partition.memory[region];
+      regions[region] = {memory.empty() ? nullptr : memory.data(), memory.size()};
+    }
     char error[512] = {0};
     auto trace = executorch::runtime::event_tracer_start_profiling_delegate(
         context.event_tracer(), "EthosUBackend::execute (functional model)", executorch::runtime::kUnsetDelegateDebugIntId);
     const auto start = std::chrono::steady_clock::now();
-    const int result = ethosu_execute(cmd, cmd_size, regions, 3, error, sizeof error);
+    const int result = ethosu_execute(cmd, cmd_size, regions, kRegionCount, error, sizeof error);
     const auto end = std::chrono::steady_clock::now();
     executorch::runtime::event_tracer_end_profiling_delegate(context.event_tracer(), trace);
     if (result != ETHOSU_OK) {
-      ET_LOG(Error, "Ethos-U delegate: %s", error);
+      // A Dedicated_Sram program uses the fast scratch, which only the runner's configuration provides.
+      const bool needs_fast_scratch =
+          partition.memory[kFastScratchRegion].empty() && std::strstr(error, "region 2") != nullptr;
+      ET_LOG(Error, "Ethos-U delegate: %s%s", error,
+             needs_fast_scratch ? " (no fast scratch was given: a Dedicated_Sram program needs its SRAM, the "
+                                  "runner's --ethosu_fast_scratch_bytes)"
+                                : "");
       return Error::InvalidProgram;
     }
     {
@@ -242,7 +268,8 @@ class EthosUBackend final : public executorch::runtime::BackendInterface {
       g_totals.model_milliseconds += std::chrono::duration<double, std::milli>(end - start).count();
     }
     for (size_t i = 0; i < output_count; ++i) {
-      std::memcpy(outputs[i].mutable_data_ptr(), partition.scratch.data() + partition.outputs[i].offset,
+      const ethosu_tensor_info& info = partition.outputs[i];
+      std::memcpy(outputs[i].mutable_data_ptr(), partition.memory[info.region].data() + info.offset,
                   outputs[i].nbytes());
     }
     return Error::Ok;
@@ -268,29 +295,42 @@ class EthosUBackend final : public executorch::runtime::BackendInterface {
       ethosu_blob_output(blob, i, &partition->outputs.back());
     }
     const uint32_t scratch_size = ethosu_blob_scratch_size(blob);
+    uint64_t sizes[kRegionCount] = {};
+    sizes[kScratchRegion] = scratch_size;
     std::string error;
-    if (!CheckTensors("input", partition->inputs, scratch_size, &error) ||
-        !CheckTensors("output", partition->outputs, scratch_size, &error)) {
+    if (!CheckTensors("input", partition->inputs, scratch_size, sizes, &error) ||
+        !CheckTensors("output", partition->outputs, scratch_size, sizes, &error)) {
       ET_LOG(Error, "Ethos-U delegate: %s", error.c_str());
       return Error::InvalidProgram;
     }
+    size_t fast_scratch_bytes = 0;
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      fast_scratch_bytes = g_fast_scratch_bytes;
+    }
+    sizes[kFastScratchRegion] = fast_scratch_bytes;
     size_t cmd_size = 0;
     size_t weight_size = 0;
     ethosu_blob_cmd_data(blob, &cmd_size);
     const uint8_t* weights = ethosu_blob_weight_data(blob, &weight_size);
+    uint64_t total = weight_size;
     try {
-      partition->weights.assign(weights, weights + weight_size);
-      partition->scratch.assign(scratch_size, 0);
+      partition->memory[kWeightsRegion].assign(weights, weights + weight_size);
+      for (int32_t region = kScratchRegion; region < kRegionCount; ++region) {
+        partition->memory[region].assign(static_cast<size_t>(sizes[region]), 0);
+        total += sizes[region];
+      }
     } catch (const std::bad_alloc&) {
-      ET_LOG(Error, "Ethos-U delegate: cannot allocate %zu bytes of weights and %u bytes of scratch", weight_size,
-             scratch_size);
+      ET_LOG(Error, "Ethos-U delegate: cannot allocate %llu bytes of weights, scratch and I/O regions",
+             static_cast<unsigned long long>(total));
       return Error::MemoryAllocationFailed;
     }
     std::lock_guard<std::mutex> lock(g_mutex);
     if (g_delegates == nullptr) {
       g_delegates = new std::vector<DelegateMemory>();
     }
-    g_delegates->push_back(DelegateMemory{cmd_size, weight_size, scratch_size, 0});
+    g_delegates->push_back(DelegateMemory{cmd_size, weight_size, scratch_size, fast_scratch_bytes,
+                                          static_cast<size_t>(total - weight_size - scratch_size - fast_scratch_bytes)});
     return Error::Ok;
   }
 };
@@ -299,6 +339,11 @@ EthosUBackend g_backend;
 const Error g_registered = executorch::runtime::register_backend(Backend{"EthosUBackend", &g_backend});
 
 }  // namespace
+
+void SetFastScratchBytes(size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_fast_scratch_bytes = bytes;
+}
 
 std::vector<DelegateMemory> InitialisedDelegates() {
   std::lock_guard<std::mutex> lock(g_mutex);

@@ -17,10 +17,17 @@ struct DelegateMemory {
   size_t weight_bytes = 0;
   // Inputs, outputs and intermediates (region 1), owned by the delegate.
   size_t scratch_bytes = 0;
-  // Region 2; the Ethos-U55 programs of this project leave it empty
-  // (Shared_Sram), which the model enforces by bounds-checking every access.
+  // Region 2, as SetFastScratchBytes sized it: Shared_Sram and Sram_Only
+  // programs use none, which the model enforces by bounds-checking every access.
   size_t fast_scratch_bytes = 0;
+  // Regions 3-7: a direct-drive program's inputs and outputs.
+  size_t io_region_bytes = 0;
 };
+
+// The fast scratch (region 2) each delegate initialised from now on gets: the
+// SRAM a Dedicated_Sram platform reserves for the NPU (at least Vela's SRAM
+// figure for the program). 0 by default, as on Shared_Sram platforms.
+void SetFastScratchBytes(size_t bytes);
 
 // The delegates initialised since the process started, in initialisation order.
 std::vector<DelegateMemory> InitialisedDelegates();

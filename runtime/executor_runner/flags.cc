@@ -113,6 +113,10 @@ outputs against the bundled expected ones (PASS/FAIL per output).
   --temp_arena_bytes N       temp allocator arena (default 1048576)
   --max_planned_bytes N      largest total of the memory-planned buffers
                              allowed (default 1 GiB)
+  --ethosu_fast_scratch_bytes N
+                             fast scratch of each Ethos-U delegate: the SRAM a
+                             Dedicated_Sram program needs (Vela's SRAM figure;
+                             default 0, as Shared_Sram and Sram_Only need)
   --etdump_path PATH         write an ETDump (profiling events) there
   --expected_outputs A,B,... raw files to compare the outputs with; prints
                              PASS/FAIL per output
@@ -172,6 +176,11 @@ bool ParseFlags(int argc, char** argv, RunnerFlags* flags,
        [&](const std::string& v) {
          return ParseUint(v, &flags->max_planned_bytes);
        }},
+      {"ethosu_fast_scratch_bytes",
+       [&](const std::string& v) {
+         return ParseUint(v, &flags->ethosu_fast_scratch_bytes) &&
+                flags->ethosu_fast_scratch_bytes <= kMaxFastScratchBytes;
+       }},
       {"etdump_path",
        [&](const std::string& v) { return !(flags->etdump_path = v).empty(); }},
       {"expected_outputs",
@@ -207,6 +216,8 @@ bool ParseFlags(int argc, char** argv, RunnerFlags* flags,
       {"method_arena_bytes", "a decimal integer"},
       {"temp_arena_bytes", "a decimal integer"},
       {"max_planned_bytes", "a decimal integer"},
+      {"ethosu_fast_scratch_bytes",
+       "a decimal integer in [0, " + std::to_string(kMaxFastScratchBytes) + "]"},
       {"bundled_atol", "a number >= 0"},
       {"bundled_rtol", "a number >= 0"},
       {"print_values", "a decimal integer >= 0"},

@@ -12,6 +12,9 @@ namespace etrunner {
 // Largest --num_inferences: keeps the run counter and the total time far
 // from overflow.
 constexpr int64_t kMaxNumInferences = 1000000;
+// Every Ethos-U delegate allocates this much: NPU SRAMs are megabytes, so 1 GiB
+// bounds a typo rather than a real configuration.
+constexpr uint64_t kMaxFastScratchBytes = uint64_t{1} << 30;
 
 struct RunnerFlags {
   std::string model_path;
@@ -24,6 +27,7 @@ struct RunnerFlags {
   uint64_t method_arena_bytes = 4u << 20;
   uint64_t temp_arena_bytes = 1u << 20;
   uint64_t max_planned_bytes = uint64_t{1} << 30;
+  uint64_t ethosu_fast_scratch_bytes = 0;
   std::string etdump_path;
   std::vector<std::string> expected_outputs;
   double bundled_atol = 1e-4;

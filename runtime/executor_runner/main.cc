@@ -654,6 +654,9 @@ int Run(const RunnerFlags& flags) {
     }
   }
 
+  ethos_u_delegate::SetFastScratchBytes(
+      static_cast<size_t>(flags.ethosu_fast_scratch_bytes));
+
   std::unique_ptr<MethodSession> session;
   SetFatalSignalContext("loading the method");
   st = MethodSession::Create(*program, flags.method.c_str(), config,
@@ -759,12 +762,18 @@ int Run(const RunnerFlags& flags) {
   const std::vector<ethos_u_delegate::DelegateMemory> delegates =
       ethos_u_delegate::InitialisedDelegates();
   for (size_t i = 0; i < delegates.size(); ++i) {
+    // A direct-drive program's inputs and outputs have regions of their own.
+    const std::string io_regions =
+        delegates[i].io_region_bytes == 0
+            ? ""
+            : ", I/O regions " + std::to_string(delegates[i].io_region_bytes) +
+                  " bytes";
     std::printf("memory: Ethos-U delegate %zu: command stream %zu bytes, "
                 "weights %zu bytes, scratch %zu bytes, fast scratch %zu "
-                "bytes\n",
+                "bytes%s\n",
                 i, delegates[i].command_stream_bytes,
                 delegates[i].weight_bytes, delegates[i].scratch_bytes,
-                delegates[i].fast_scratch_bytes);
+                delegates[i].fast_scratch_bytes, io_regions.c_str());
   }
 
   if (etdump) {

@@ -28,6 +28,7 @@ using Bytes = std::vector<uint8_t>;
 
 constexpr size_t kErrorSize = 512;
 constexpr uint64_t kMaxScratch = 1 << 24;
+constexpr int32_t kMaxRegions = 8;  // the NPU's base pointers
 
 bool Flag(const char* arg, const char* name, long long* value) {
     const size_t n = std::strlen(name);
@@ -107,11 +108,26 @@ int RunBlob(const Bytes& blob, std::string* message) {
     code = ethosu_disassemble(cmd, cmd_size, &text, error, sizeof(error));
     ethosu_free_text(text);
     if (code == ETHOSU_OK) {
-        Bytes weight_copy(weights, weights + weight_size);
-        Bytes scratch(std::min<uint64_t>(ethosu_blob_scratch_size(parsed), kMaxScratch), 0);
-        const ethosu_region regions[3] = {{weight_copy.data(), weight_copy.size()}, {scratch.data(), scratch.size()},
-                                          {nullptr, 0}};
-        code = ethosu_execute(cmd, cmd_size, regions, 3, error, sizeof(error));
+        // Regions as tools/ethosu/partition.py sets them: weights, scratch, no fast scratch, and
+        // any further region an input or output names (direct drive), sized to hold it.
+        std::vector<Bytes> memory(3);
+        memory[0].assign(weights, weights + weight_size);
+        memory[1].assign(std::min<uint64_t>(ethosu_blob_scratch_size(parsed), kMaxScratch), 0);
+        for (size_t i = 0; i < ethosu_blob_input_count(parsed) + ethosu_blob_output_count(parsed); ++i) {
+            ethosu_tensor_info info{};
+            const size_t inputs = ethosu_blob_input_count(parsed);
+            const int found = i < inputs ? ethosu_blob_input(parsed, i, &info) : ethosu_blob_output(parsed, i - inputs, &info);
+            if (found != ETHOSU_OK || info.region < 3 || info.region >= kMaxRegions || info.offset < 0) continue;
+            uint64_t bytes = static_cast<uint64_t>(std::max(info.element_size, 0));
+            for (int32_t dim : info.shape) bytes = std::min(bytes * static_cast<uint64_t>(std::max(dim, 1)), kMaxScratch);
+            const uint64_t end = static_cast<uint64_t>(info.offset) + bytes;
+            if (memory.size() <= static_cast<size_t>(info.region)) memory.resize(static_cast<size_t>(info.region) + 1);
+            Bytes& region = memory[static_cast<size_t>(info.region)];
+            region.resize(std::max<uint64_t>(region.size(), std::min(end, kMaxScratch)), 0);
+        }
+        std::vector<ethosu_region> regions;
+        for (Bytes& region : memory) regions.push_back({region.empty() ? nullptr : region.data(), region.size()});
+        code = ethosu_execute(cmd, cmd_size, regions.data(), regions.size(), error, sizeof(error));
     }
     ethosu_blob_free(parsed);
     *message = code == ETHOSU_OK ? "" : error;

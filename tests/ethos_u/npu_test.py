@@ -31,13 +31,16 @@ from absl.testing import absltest
 
 from backend.evaluate import run_tosa
 from tools.ethosu import model, pte
-from tools.ethosu.partition import max_steps, run_partition
+from tools.ethosu.partition import fast_scratch_size, max_steps, run_partition
 
 _PROGRAM = flags.DEFINE_string("pte", None, ".pte compiled for an Ethos-U55 or U85.", required=True)
 _INTERMEDIATES = flags.DEFINE_string(
     "compile_intermediates", None, "The compile's intermediates directory.", required=True
 )
 _MODEL_LIBRARY = flags.DEFINE_string("model_library", None, "libethos_u_model.so.", required=True)
+_REPORT = flags.DEFINE_string(
+    "compile_report", None, "The compile's report.json, for the fast scratch a Dedicated_Sram program needs."
+)
 _EXPECTED_MAX_STEPS = flags.DEFINE_integer(
     "expected_max_steps", None, "Recorded largest difference in quantization steps (0: bit-exact).", required=True
 )
@@ -52,12 +55,13 @@ class NpuTest(absltest.TestCase):
         self.assertGreater(len(calls), 0, "the compile recorded no delegate call")
         self.assertEqual({call["partition"] for call in calls}, set(range(len(blobs))),
                          "the recorded calls run every Ethos-U partition of the .pte")
+        fast_scratch = fast_scratch_size(json.loads(pathlib.Path(_REPORT.value).read_text())) if _REPORT.value else 0
         worst = 0
         for number, call in enumerate(calls):
             inputs = [np.load(numerics / f"call{number}_input{i}.npy") for i in range(call["inputs"])]
             graph = (pathlib.Path(_INTERMEDIATES.value) / call["tosa"]).read_bytes()
             reference = run_tosa(graph, inputs, call["tosa"])
-            ours = run_partition(lib, blobs[call["partition"]], inputs, reference)
+            ours = run_partition(lib, blobs[call["partition"]], inputs, reference, fast_scratch)
             for index, (got, want) in enumerate(zip(ours, reference, strict=True)):
                 steps = max_steps(got, want)
                 print(f"call {number} (partition {call['partition']}) output {index}: "

@@ -32,11 +32,15 @@ from absl import flags
 from absl.testing import absltest
 
 from backend import numerics
+from tools.ethosu.partition import fast_scratch_size
 
 _RUNNER = flags.DEFINE_string("runner", None, "executor_runner (or its qemu wrapper), runfiles path.")
 _PROGRAMS = flags.DEFINE_multi_string("program", [], "A delegated program's .pte, runfiles path.")
 _INTERMEDIATES = flags.DEFINE_multi_string(
     "program_intermediates", [], "That program's compile intermediates (numerics/), in --program's order."
+)
+_REPORTS = flags.DEFINE_multi_string(
+    "program_report", [], "That program's compile report (for its fast scratch), in --program's order."
 )
 _SAMPLES = flags.DEFINE_integer("samples", 0, "Evaluation samples run per program (0: all).")
 _TIMEOUT = flags.DEFINE_integer("timeout", 600, "Seconds one runner invocation may take.")
@@ -59,6 +63,12 @@ class EthosUDelegateTest(absltest.TestCase):
         self.assertTrue(_PROGRAMS.value, "no --program given")
         return [(pathlib.Path(p), pathlib.Path(i)) for p, i in zip(_PROGRAMS.value, _INTERMEDIATES.value, strict=True)]
 
+    def fast_scratch_bytes(self, pte: pathlib.Path) -> int:
+        """What the platform gives the program as fast scratch: its SRAM under Dedicated_Sram."""
+        self.assertEqual(len(_REPORTS.value), len(_PROGRAMS.value), "one --program_report per --program")
+        report = _REPORTS.value[_PROGRAMS.value.index(str(pte))]
+        return fast_scratch_size(json.loads(pathlib.Path(report).read_text()))
+
     def test_outputs_equal_the_lowered_program_and_pass_the_numerics_check(self) -> None:
         for pte, intermediates in self.programs():
             with self.subTest(program=pte.name), tempfile.TemporaryDirectory() as tmp:
@@ -77,8 +87,14 @@ class EthosUDelegateTest(absltest.TestCase):
                         files.append(work / f"input{i}.bin")
                         np.ascontiguousarray(stacked[sample]).tofile(files[-1])
                     result = run_runner([f"--model_path={pte}", "--input_files=" + ",".join(map(str, files)),
-                                         f"--output_dir={work}"])
+                                         f"--output_dir={work}",
+                                         f"--ethosu_fast_scratch_bytes={self.fast_scratch_bytes(pte)}"])
                     self.assertEqual(result.returncode, EXIT_OK, result.stdout + result.stderr)
+                    if self.fast_scratch_bytes(pte) and sample == 0:
+                        # The flag is what makes a Dedicated_Sram program run: without it, a clear error.
+                        refused = run_runner([f"--model_path={pte}", f"--input_files={','.join(map(str, files))}"])
+                        self.assertNotEqual(refused.returncode, EXIT_OK, refused.stdout)
+                        self.assertIn("region 2", refused.stderr)
                     calls = description["delegate_calls_per_sample"][sample]
                     self.assertIn("of which Ethos-U functional model:", result.stdout)
                     self.assertIn(f"({calls:.1f} delegate call(s))", result.stdout)

@@ -1,6 +1,8 @@
-"""fvp_availability (a flag tests select on) and fvp_test (a program run on an FVP)."""
+"""The FVP toolchain type's rule, fvp_availability (a flag its toolchains select on) and fvp_test."""
 
 load("//toolchains/platforms:defs.bzl", "to_platform")
+load("//toolchains/simulator:defs.bzl", "RUNNER_ATTRS", "simulator_test_info")
+load(":boards.bzl", "FVP_BOARDS")
 
 def _fvp_availability_impl(ctx):
     return [config_common.FeatureFlagInfo(value = "true" if ctx.attr.available else "false")]
@@ -11,77 +13,91 @@ fvp_availability = rule(
     doc = "Whether an FVP repository found or installed its simulator.",
 )
 
-# FVP parameters per platform (upstream ExecuTorch's run scripts): the MPS3
-# board of Corstone-300, the MPS4 board of Corstone-320.
-_BOARDS = {
-    "corstone300": ("mps3_board.", "ethosu.num_macs", "cpu0."),
-    "corstone320": ("mps4_board.", "mps4_board.subsystem.ethosu.num_macs", "mps4_board.subsystem.cpu0."),
-}
+FvpInfo = provider(
+    doc = "A board's FVP and how to run it (a row of boards.bzl).",
+    fields = {
+        "executable": "File: the FVP binary.",
+        "parameters": "list of -C parameters.",
+        "semihosting_cwd": "The -C parameter naming semihosting's working directory.",
+        "timeout": "Seconds the FVP may run.",
+    },
+)
 
-def _fvp_test_impl(ctx):
-    board, macs_param, cpu = _BOARDS[ctx.attr.board]
-    matches = [f for f in ctx.files.fvp_binaries if f.basename == ctx.attr.fvp_binary]
+def _fvp_toolchain_impl(ctx):
+    facts = FVP_BOARDS[ctx.attr.board]
+    matches = [f for f in ctx.files.binaries if f.basename == facts["executable"]]
     if not matches:
         fail("%s: %s is not among the installed FVP binaries %s" % (
             ctx.label,
-            ctx.attr.fvp_binary,
-            [f.basename for f in ctx.files.fvp_binaries],
+            facts["executable"],
+            [f.basename for f in ctx.files.binaries],
         ))
-    fvp = matches[0]
+    info = FvpInfo(
+        executable = matches[0],
+        parameters = facts["parameters"],
+        semihosting_cwd = facts["semihosting_cwd"],
+        timeout = facts["timeout"],
+    )
+    return [platform_common.ToolchainInfo(fvp = info), info]
+
+fvp_toolchain = rule(
+    implementation = _fvp_toolchain_impl,
+    doc = """A board's FVP. Declare it incompatible where the FVP is not installed:
+the tests that resolve it are then incompatible too, so SKIPPED.""",
+    attrs = {
+        "board": attr.string(mandatory = True, values = sorted(FVP_BOARDS)),
+        "binaries": attr.label(mandatory = True, allow_files = True, doc = "@fvp_<model>//:binaries."),
+    },
+)
+
+# The wall-clock guard on top of the FVP's own --timelimit.
+_GRACE_SECONDS = 60
+
+def _fvp_test_impl(ctx):
+    fvp = ctx.toolchains["//toolchains/fvp:toolchain_type"].fvp
     program = ctx.files.program[0]
     args = [
-        "--fvp",
-        fvp.short_path,
-        "--program",
-        program.short_path,
-        "--pass_line",
-        ctx.attr.pass_line,
-        "--timelimit",
-        str(ctx.attr.timelimit),
-        "--",
-        "-C",
-        board + "visualisation.disable-visualisation=1",
-        "-C",
-        board + "telnetterminal0.start_telnet=0",
-        "-C",
-        board + "uart0.out_file=-",
-        "-C",
-        board + "uart0.shutdown_on_eot=1",
-        "-C",
-        "%s=%d" % (macs_param, ctx.attr.num_macs),
-        "-C",
-        cpu + "semihosting-enable=1",
+        "--simulator",
+        fvp.executable.short_path,
+        "--timeout",
+        str(fvp.timeout + _GRACE_SECONDS),
+        # A hard fault can end in a clean shutdown (the UART's EOT), exit 0.
+        "--fail_on",
+        "(?i)hard ?fault",
     ]
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.write(script, "#!/bin/sh\nexec %s %s \"$@\"\n" % (
-        ctx.executable._runner.short_path,
-        " ".join(["'%s'" % a.replace("'", "'\\''") for a in args]),
-    ), is_executable = True)
-    runfiles = ctx.runfiles(files = [fvp, program, ctx.executable._runner])
-    return [DefaultInfo(executable = script, runfiles = runfiles)]
+    for text in ctx.attr.expect:
+        args += ["--expect", text]
+    args.append("--")
+    for parameter in fvp.parameters:
+        args += ["-C", parameter]
+    args += [
+        "--timelimit",
+        str(fvp.timeout),
+        "-C",
+        fvp.semihosting_cwd + "={CWD}",
+        "-a",
+        program.short_path,
+    ]
+    return [simulator_test_info(ctx, args, ctx.runfiles(files = [fvp.executable, program]))]
 
 fvp_test = rule(
     implementation = _fvp_test_impl,
     test = True,
-    doc = """Runs a bare-metal program on a Corstone FVP.
+    # The whole test is configured for `platform`, so that the FVP toolchain is
+    # the one of the platform's board constraint.
+    cfg = to_platform,
+    toolchains = ["//toolchains/fvp:toolchain_type"],
+    doc = """Runs a bare-metal program, built for `platform`, on the FVP of its board.
 
-Passes only when the FVP exits 0 AND the program printed pass_line; an FVP that
-never starts, a hard fault or a timeout fails. Declare it with
-target_compatible_with = select({"//toolchains/fvp:<model>_available": [],
-"//conditions:default": ["@platforms//:incompatible"]}) so it is SKIPPED where
-the FVP is not installed.""",
+Passes only if the FVP exits 0, the program printed every `expect` text and no
+hard fault (//toolchains/simulator). Where the board's FVP is not installed its
+toolchain is incompatible, and so is the test: SKIPPED.""",
     attrs = {
-        "program": attr.label(mandatory = True, cfg = to_platform, allow_files = True),
-        "platform": attr.label(mandatory = True, doc = "Platform the program is built for."),
-        "board": attr.string(mandatory = True, values = sorted(_BOARDS)),
-        "fvp_binaries": attr.label(mandatory = True, allow_files = True, doc = "@fvp_<model>//:binaries."),
-        "fvp_binary": attr.string(mandatory = True, doc = "Which one, e.g. FVP_Corstone_SSE-300_Ethos-U55."),
-        "num_macs": attr.int(default = 128),
-        "pass_line": attr.string(mandatory = True),
-        "timelimit": attr.int(default = 600, doc = "FVP --timelimit in seconds."),
-        "_runner": attr.label(default = "//toolchains/fvp:run_fvp", executable = True, cfg = "exec"),
+        "program": attr.label(mandatory = True, allow_files = True),
+        "platform": attr.label(mandatory = True, doc = "A platform with a board of boards.bzl."),
+        "expect": attr.string_list(mandatory = True, doc = "Lines that must appear in the output."),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
-    },
+    } | RUNNER_ATTRS,
 )

@@ -3,8 +3,9 @@
 Each FVP is a repository that always exists and records whether the simulator
 is available: from an existing install (ARM_FVP_<MODEL>_DIR), or downloaded from
 Arm (pinned URL and checksum, as Arm and upstream ExecuTorch publish them) when
-ARM_FVP_INSTALL_I_AGREE_TO_THE_CONTAINED_EULA=True. Tests that need it select on
-//toolchains/fvp:<model>_available and are SKIPPED where it is not.
+ARM_FVP_INSTALL_I_AGREE_TO_THE_CONTAINED_EULA=True. Where it is not available the
+board's FVP toolchain (BUILD.bazel) is incompatible, and so are the tests that
+resolve it: SKIPPED.
 ARM_FVP_BASE_URL replaces Arm's download location (a mirror, or a test server):
 https, or plain http only on loopback.
 """

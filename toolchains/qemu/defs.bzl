@@ -1,6 +1,7 @@
 """The QEMU toolchain type's provider and rule."""
 
 load("//toolchains/platforms:defs.bzl", "to_platform")
+load("//toolchains/simulator:defs.bzl", "RUNNER_ATTRS", "simulator_test_info")
 
 QemuInfo = provider(
     doc = "QEMU executables for test runners.",
@@ -35,19 +36,18 @@ qemu_toolchain = rule(
     },
 )
 
-def _sh_quote(text):
-    return "'" + text.replace("'", "'\\''") + "'"
-
 def _qemu_system_test_impl(ctx):
     qemu = ctx.toolchains["//toolchains/qemu:toolchain_type"].qemu
     program = ctx.files.program[0]
+
+    # The semihosting command line: the program's name, then its arguments.
+    semihosting = ",".join(
+        ["enable=on", "target=native", "arg=" + program.basename] +
+        ["arg=" + a for a in ctx.attr.program_args],
+    )
     args = [
-        "--qemu",
+        "--simulator",
         qemu.system_arm.short_path,
-        "--machine",
-        ctx.attr.machine,
-        "--program",
-        program.short_path,
         "--expect_exit",
         str(ctx.attr.expect_exit),
         "--timeout",
@@ -55,40 +55,41 @@ def _qemu_system_test_impl(ctx):
     ]
     for text in ctx.attr.expect:
         args += ["--expect", text]
-    args.append("--")
-    args += ctx.attr.program_args
-    runner = ctx.executable._runner
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-
-    # Runfiles of external repositories live beside _main: ../<repo>/...
-    ctx.actions.write(script, """#!/bin/sh
-cd "${{RUNFILES_DIR:-$0.runfiles}}/_main" || exit 1
-exec {runner} {args}
-""".format(
-        runner = _sh_quote(runner.short_path),
-        args = " ".join([_sh_quote(a) for a in args]),
-    ), is_executable = True)
-    runfiles = ctx.runfiles(files = [program, runner], transitive_files = qemu.files)
-    return [DefaultInfo(executable = script, runfiles = runfiles)]
+    args += [
+        "--",
+        "-M",
+        ctx.attr.machine,
+        "-nographic",
+        "-no-reboot",
+        "-semihosting-config",
+        semihosting,
+        "-kernel",
+        program.short_path,
+    ]
+    return [simulator_test_info(ctx, args, ctx.runfiles(files = [program], transitive_files = qemu.files))]
 
 qemu_system_test = rule(
     implementation = _qemu_system_test_impl,
     test = True,
     toolchains = ["//toolchains/qemu:toolchain_type"],
-    doc = "Runs a bare-metal program, built for `platform`, on qemu-system-arm with semihosting.",
+    doc = """Runs a bare-metal program, built for `platform`, on qemu-system-arm with semihosting.
+
+Passes only if QEMU's exit status (the program's, through semihosting) is
+expect_exit and every `expect` text was printed (//toolchains/simulator).""",
     attrs = {
         "program": attr.label(mandatory = True, cfg = to_platform, allow_files = True),
         "platform": attr.label(mandatory = True, doc = "Platform the program is built for."),
         "machine": attr.string(default = "mps3-an547"),
         "expect_exit": attr.int(default = 0, doc = "The program's expected exit status."),
         "expect": attr.string_list(doc = "Lines that must appear in the output."),
-        "program_args": attr.string_list(doc = "Semihosting command-line arguments."),
+        "program_args": attr.string_list(
+            doc = "Semihosting command-line arguments; {TEST_TMPDIR} becomes the test's scratch directory.",
+        ),
         "timeout_seconds": attr.int(default = 60),
-        "_runner": attr.label(default = "//toolchains/qemu:run_qemu", executable = True, cfg = "exec"),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
-    },
+    } | RUNNER_ATTRS,
 )
 
 # qemu_aarch64_binary: qemu_aarch64_binary: an aarch64 Linux cc_binary wrapped to run under qemu-aarch64.
