@@ -46,13 +46,11 @@ DEBIAN_PACKAGES = {
     "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "debian-security/pool/updates/main/z/zlib/zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
 }
 
+# The tools of the cc_tool_map (BUILD.repo.tpl).
 _TOOLS = {
     "gcc": "aarch64-linux-gnu-gcc-12",
     "ar": "aarch64-linux-gnu-ar",
-    "ld": "aarch64-linux-gnu-ld",
-    "nm": "aarch64-linux-gnu-nm",
     "objcopy": "aarch64-linux-gnu-objcopy",
-    "objdump": "aarch64-linux-gnu-objdump",
     "strip": "aarch64-linux-gnu-strip",
 }
 

@@ -61,13 +61,11 @@ SYSROOT_PACKAGES = {
     "linux-libc-dev": ("6.1.192-3", "debian-security/pool/updates/main/l/linux/linux-libc-dev_6.1.192-3_amd64.deb", "1b699a9cf27fd36f295b8f7615b73cea8d2d11d43c275c2aca1f4a7a7d14c4ea"),
 }
 
+# The tools of the cc_tool_map (BUILD.repo.tpl).
 _TOOLS = {
     "gcc": "x86_64-linux-gnu-gcc-12",
     "ar": "x86_64-linux-gnu-ar",
-    "ld": "x86_64-linux-gnu-ld",
-    "nm": "x86_64-linux-gnu-nm",
     "objcopy": "x86_64-linux-gnu-objcopy",
-    "objdump": "x86_64-linux-gnu-objdump",
     "strip": "x86_64-linux-gnu-strip",
 }
 
