@@ -4,7 +4,13 @@ Debian 12's cross compiler, binutils, glibc and libstdc++ for arm64, fetched wit
 apt's own client as pinned packages and unpacked into one sysroot directory.
 """
 
-load("//toolchains/debian:debian.bzl", "fetch_debian_packages", "library_path", "write_closure_manifest")
+load(
+    "//toolchains/debian:debian.bzl",
+    "fetch_debian_packages",
+    "sysroot_relative_ld_scripts",
+    "write_closure_manifest",
+    "write_tool_wrappers",
+)
 load("//toolchains/platforms:host.bzl", "require_host")
 
 # Regenerate with toolchains/debian/pin.py.
@@ -40,43 +46,19 @@ DEBIAN_PACKAGES = {
     "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "debian-security/pool/updates/main/z/zlib/zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
 }
 
+# The tools of the cc_tool_map (BUILD.repo.tpl).
 _TOOLS = {
     "gcc": "aarch64-linux-gnu-gcc-12",
     "ar": "aarch64-linux-gnu-ar",
-    "ld": "aarch64-linux-gnu-ld",
-    "nm": "aarch64-linux-gnu-nm",
     "objcopy": "aarch64-linux-gnu-objcopy",
-    "objdump": "aarch64-linux-gnu-objdump",
     "strip": "aarch64-linux-gnu-strip",
 }
-
-def _sysroot_relative_ld_scripts(rctx):
-    """Makes glibc's linker scripts (libc.so, ...) name their files inside --sysroot.
-
-    They name /usr/aarch64-linux-gnu/lib/... absolutely; ld prefixes the
-    sysroot only when it can tell the script lies inside it, which fails for a
-    relative sysroot. A leading '=' always means "inside the sysroot".
-    """
-    libdir = rctx.path("root/usr/aarch64-linux-gnu/lib")
-    for entry in libdir.readdir():
-        if not entry.basename.endswith(".so") or entry.is_dir:
-            continue
-        content = rctx.read(entry)
-        if content.startswith("/* GNU ld script"):
-            rctx.file(entry, content.replace(" /usr/aarch64-linux-gnu/", " =/usr/aarch64-linux-gnu/"), legacy_utf8 = False)
 
 def _repo_impl(rctx):
     require_host(rctx, "the aarch64 cross toolchain (Debian packages)")
     fetch_debian_packages(rctx, DEBIAN_PACKAGES)
-    _sysroot_relative_ld_scripts(rctx)
-    for tool, binary in _TOOLS.items():
-        # Relative paths keep actions independent of the output base; binutils
-        # and cc1 find their shared libraries beside them.
-        rctx.file("bin/" + tool, """#!/bin/sh
-here="${{0%/*}}"
-LD_LIBRARY_PATH="{library_path}" \\
-  exec "$here/../root/usr/bin/{binary}" "$@"
-""".format(binary = binary, library_path = library_path("$here/..")), executable = True)
+    sysroot_relative_ld_scripts(rctx, "root/usr/aarch64-linux-gnu/lib", "/usr/aarch64-linux-gnu/")
+    write_tool_wrappers(rctx, _TOOLS)
     write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin", "root/usr/lib/gcc-cross"])
     version = DEBIAN_PACKAGES["gcc-12-aarch64-linux-gnu"][0]
     rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {"{version}": version})

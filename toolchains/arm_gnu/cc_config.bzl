@@ -1,8 +1,9 @@
-"""cc_toolchain_config for the GCC toolchains fetched into repositories (Arm GNU).
+"""cc_toolchain_config for the bare-metal Arm GNU toolchain (arm-none-eabi).
 
-Both the bare-metal arm-none-eabi and the aarch64 Linux toolchains put wrapper
-scripts named gcc, ar, ld, ... in the repository's bin/; what differs is given
-as attributes (core flags per platform, sysroot paths, link flags).
+The repository puts wrapper scripts named gcc, ar, ld, ... in its bin/; what
+depends on the core is given as attributes (core flags per platform, sysroot
+paths, link flags). The Linux GCC toolchains use rules_cc's rule-based API
+(//toolchains/linux_gcc).
 """
 
 load("@rules_cc//cc:action_names.bzl", "ACTION_NAMES")
@@ -47,7 +48,6 @@ def _impl(ctx):
     repo = ctx.label.workspace_root
     sysroot_compile = [flag.replace("%{repo}", repo) for flag in ctx.attr.sysroot_compile_flags]
     sysroot_link = [flag.replace("%{repo}", repo) for flag in ctx.attr.sysroot_link_flags]
-    sysroot = ["--sysroot=" + ctx.attr.sysroot.replace("%{repo}", repo)] if ctx.attr.sysroot else []
 
     # libstdc++'s directories (they shadow C headers such as stdlib.h) only for C++.
     sysroot_cxx = []
@@ -62,12 +62,11 @@ def _impl(ctx):
     features = [
         feature(name = "dbg"),
         feature(name = "opt"),
-        feature(name = "supports_pic", enabled = ctx.attr.supports_pic),
         feature(
             name = "default_flags",
             enabled = True,
             flag_sets = [
-                _flags(_COMPILE + _LINK, ctx.attr.core_flags + sysroot),
+                _flags(_COMPILE + _LINK, ctx.attr.core_flags),
                 _flags(_COMPILE, [
                     "-no-canonical-prefixes",
                     "-fno-canonical-system-headers",
@@ -95,7 +94,6 @@ def _impl(ctx):
             name = "ubsan",
             flag_sets = [
                 _flags(_COMPILE, ["-fsanitize=undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]),
-                _flags(_LINK, ctx.attr.sanitizer_link_flags),
             ],
         ),
     ]
@@ -123,9 +121,6 @@ gcc_cc_toolchain_config = rule(
         "core_flags": attr.string_list(doc = "-mcpu/-march and ABI flags of the target core."),
         "cxx_flags": attr.string_list(default = ["-std=c++17"]),
         "link_flags": attr.string_list(doc = "Flags for every link."),
-        "sanitizer_link_flags": attr.string_list(doc = "Link flags under --features=ubsan."),
-        "supports_pic": attr.bool(default = False),
-        "sysroot": attr.string(doc = "--sysroot for compiling and linking; %{repo} is the repository."),
         "sysroot_compile_flags": attr.string_list(doc = "-isystem pairs; %{repo} is the repository."),
         "sysroot_link_flags": attr.string_list(doc = "Library flags; %{repo} is the repository."),
         "target_cpu": attr.string(mandatory = True),

@@ -48,6 +48,42 @@ def write_closure_manifest(rctx, packages, roots, library_dirs = HOST_LIBRARY_DI
         "roots": roots,
     }) + "\n")
 
+def write_tool_wrappers(rctx, tools):
+    """Writes bin/<tool>: runs root/usr/bin/<binary> with the repository's libraries.
+
+    Relative paths keep actions independent of the output base; binutils and
+    cc1 find their shared libraries in the repository, not the host.
+
+    Args:
+      rctx: the repository_ctx.
+      tools: dict wrapper name -> executable name in root/usr/bin.
+    """
+    for tool, binary in tools.items():
+        rctx.file("bin/" + tool, """#!/bin/sh
+here="${{0%/*}}"
+LD_LIBRARY_PATH="{library_path}" \\
+  exec "$here/../root/usr/bin/{binary}" "$@"
+""".format(binary = binary, library_path = library_path("$here/..")), executable = True)
+
+def sysroot_relative_ld_scripts(rctx, libdir, prefix):
+    """Makes glibc's linker scripts (libc.so, ...) name their files inside --sysroot.
+
+    They name e.g. /usr/aarch64-linux-gnu/lib/... absolutely; ld prefixes the
+    sysroot only when it can tell the script lies inside it, which fails for a
+    relative sysroot. A leading '=' always means "inside the sysroot".
+
+    Args:
+      rctx: the repository_ctx.
+      libdir: repository-relative directory of the scripts.
+      prefix: the absolute path prefix the scripts' files start with.
+    """
+    for entry in rctx.path(libdir).readdir():
+        if not entry.basename.endswith(".so") or entry.is_dir:
+            continue
+        content = rctx.read(entry)
+        if content.startswith("/* GNU ld script"):
+            rctx.file(entry, content.replace(" " + prefix, " =" + prefix), legacy_utf8 = False)
+
 def _last_line(result):
     lines = (result.stderr + result.stdout).strip().splitlines()
     return lines[-1] if lines else "no output"

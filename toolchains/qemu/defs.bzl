@@ -101,31 +101,13 @@ expect_exit and every `expect` text was printed (//toolchains/simulator).""",
 # runfiles hold the transitioned binary with its shared libraries (the ExecuTorch
 # .so files, found through the binary's $ORIGIN RUNPATH), qemu and the sysroot.
 
-_SANITIZER_PREFIXES = ("-fsanitize", "-fno-sanitize")
-
-def _strip_sanitizers(flags):
-    return [f for f in flags if not f.startswith(_SANITIZER_PREFIXES)]
-
-def _aarch64_transition_impl(settings, attr):
-    # Host sanitizer configs (--config=asan/ubsan) would otherwise reach the
-    # cross build; ASan does not run under qemu user mode.
-    return {
-        "//command_line_option:platforms": str(attr.platform),
-        "//command_line_option:copt": _strip_sanitizers(settings["//command_line_option:copt"]),
-        "//command_line_option:linkopt": _strip_sanitizers(settings["//command_line_option:linkopt"]),
-    }
+def _aarch64_transition_impl(_settings, attr):
+    return {"//command_line_option:platforms": str(attr.platform)}
 
 _aarch64_transition = transition(
     implementation = _aarch64_transition_impl,
-    inputs = [
-        "//command_line_option:copt",
-        "//command_line_option:linkopt",
-    ],
-    outputs = [
-        "//command_line_option:platforms",
-        "//command_line_option:copt",
-        "//command_line_option:linkopt",
-    ],
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
 )
 
 _AARCH64_SCRIPT = """#!/bin/bash

@@ -2,8 +2,8 @@
 
 `--config=asan` (or `ubsan`) changes the whole target configuration, so every
 action in it, the model compiles included, runs again in another output
-directory. The rules here put only `binary` through a transition that adds the
-sanitizer's flags; everything else they hand to the program (`data`: compiled
+directory. The rules here put only `binary` through a transition that enables
+the sanitizer's toolchain feature; everything else they hand to the program (`data`: compiled
 programs, seeds) stays in the configuration of the command line, where the
 normal tests already built it.
 
@@ -20,24 +20,18 @@ A `sanitized_binary` is a host executable like any other: give it to a test
 (e.g. a py_test's `--runner=$(rootpath ...)`) whose program data are its own.
 """
 
-# The flags of .bazelrc's `build:asan` / `build:ubsan`, in the same order: under
-# --config=asan the transition below changes nothing, so the sanitized targets
-# share that configuration instead of making a second one.
+# The C++ toolchain feature of each sanitizer (the flags and the statically
+# linked runtime are the host toolchain's, //toolchains/x86_64_linux_gnu), the
+# one .bazelrc's `build:asan` / `build:ubsan` enable: under --config=asan the
+# transition below changes nothing, so the sanitized targets share that
+# configuration instead of making a second one.
 SANITIZERS = {
     "asan": struct(
-        copts = [
-            "-fsanitize=address",
-            "-fno-omit-frame-pointer",
-        ],
-        linkopts = ["-fsanitize=address"],
+        feature = "asan",
         env = {"ASAN_OPTIONS": "detect_leaks=1"},
     ),
     "ubsan": struct(
-        copts = [
-            "-fsanitize=undefined",
-            "-fno-sanitize-recover=all",
-        ],
-        linkopts = ["-fsanitize=undefined"],
+        feature = "ubsan",
         env = {"UBSAN_OPTIONS": "print_stacktrace=1"},
     ),
 }
@@ -77,27 +71,20 @@ _model_compiles_aspect = aspect(
     attr_aspects = ["*"],
 )
 
-def _append_missing(flags, extra):
-    return flags + [f for f in extra if f not in flags]
-
 def _sanitizer_transition_impl(settings, attr):
-    sanitizer = SANITIZERS[attr.sanitizer]
+    features = settings["//command_line_option:features"]
+    feature = SANITIZERS[attr.sanitizer].feature
     return {
-        "//command_line_option:copt": _append_missing(settings["//command_line_option:copt"], sanitizer.copts),
-        "//command_line_option:linkopt": _append_missing(settings["//command_line_option:linkopt"], sanitizer.linkopts),
+        "//command_line_option:features": features if feature in features else features + [feature],
         # Symbols and line numbers in the sanitizers' stack traces.
         "//command_line_option:strip": "never",
     }
 
 _sanitizer_transition = transition(
     implementation = _sanitizer_transition_impl,
-    inputs = [
-        "//command_line_option:copt",
-        "//command_line_option:linkopt",
-    ],
+    inputs = ["//command_line_option:features"],
     outputs = [
-        "//command_line_option:copt",
-        "//command_line_option:linkopt",
+        "//command_line_option:features",
         "//command_line_option:strip",
     ],
 )
@@ -153,7 +140,7 @@ _ATTRS = {
     "sanitizer": attr.string(
         mandatory = True,
         values = sorted(SANITIZERS),
-        doc = "`asan` or `ubsan`: the flags of .bazelrc's config of that name.",
+        doc = "`asan` or `ubsan`: the toolchain feature .bazelrc's config of that name enables.",
     ),
     "data": attr.label_list(
         allow_files = True,
