@@ -13,6 +13,7 @@ the packages' binaries need Debian 12's glibc or newer), "arm" elsewhere;
 
 load("//toolchains/debian:debian.bzl", "HOST_LIBRARY_DIRS", "fetch_debian_packages", "library_path", "write_closure_manifest")
 load("//toolchains/platforms:host.bzl", "host_key", "require_host")
+load(":cores.bzl", "CORTEX_M_CORES")
 
 # Debian 12 (bookworm) packages; regenerate with toolchains/debian/pin.py.
 DEBIAN_PACKAGES = {
@@ -91,37 +92,79 @@ def _fetch_debian(rctx):
     write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin", "root/usr/lib/gcc/arm-none-eabi"])
     return "root/usr/bin", HOST_LIBRARY_DIRS, "debian-" + DEBIAN_PACKAGES["gcc-arm-none-eabi"][0]
 
-def _debian_sysroot_flags(rctx, core_flags):
-    """Debian's GCC looks for newlib at absolute /usr paths; point it into the repository.
+def _debian_sysroot_args(rctx):
+    """BUILD text: per core, where Debian's GCC must be told newlib and libstdc++ are.
 
-    Returns (compile flags, link flags) with %{repo} standing for the
-    repository's execroot-relative path, filled in by the toolchain config.
+    Debian's GCC looks for them at absolute /usr paths; these point into the
+    repository, at each core's multilib.
     """
-    result = rctx.execute([str(rctx.path("bin/gcc"))] + core_flags + ["-print-multi-directory"])
-    multilib = result.stdout.strip()
-    if result.return_code != 0 or not multilib:
-        fail("arm-none-eabi-gcc cannot name its multilib for %s" % core_flags)
     gcc_version = rctx.execute([str(rctx.path("bin/gcc")), "-dumpversion"]).stdout.strip()
-    include = "%{repo}/root/usr/include/newlib"
-    libdir = "%{repo}/root/usr/lib/arm-none-eabi/newlib/" + multilib
-    compile_flags = [
-        "-isystem",
-        "%s/c++/%s" % (include, gcc_version),
-        "-isystem",
-        "%s/c++/%s/arm-none-eabi/%s" % (include, gcc_version, multilib),
-        "-isystem",
-        "%s/c++/%s/backward" % (include, gcc_version),
-        "-isystem",
-        include,
+    include = "root/usr/include/newlib"
+    lines = [
+        _subdirectory("newlib_include", include),
+        _subdirectory("cxx_include", "%s/c++/%s" % (include, gcc_version)),
+        _subdirectory("cxx_backward_include", "%s/c++/%s/backward" % (include, gcc_version)),
+        """cc_args(
+    name = "c_includes",
+    actions = ["@rules_cc//cc/toolchains/actions:compile_actions"],
+    args = ["-isystem", "{newlib}"],
+    format = {"newlib": ":newlib_include"},
+)
+""",
     ]
-    return compile_flags, ["-L" + libdir, "-B" + libdir + "/"]
+    for core, flags in CORTEX_M_CORES.items():
+        result = rctx.execute([str(rctx.path("bin/gcc"))] + flags + ["-print-multi-directory"])
+        multilib = result.stdout.strip()
+        if result.return_code != 0 or not multilib:
+            fail("arm-none-eabi-gcc cannot name its multilib for %s" % flags)
+        lines += [
+            _subdirectory("cxx_target_include_" + core, "%s/c++/%s/arm-none-eabi/%s" % (include, gcc_version, multilib)),
+            _subdirectory("libraries_" + core, "root/usr/lib/arm-none-eabi/newlib/" + multilib),
+            """cc_args(
+    name = "cxx_includes_{core}",
+    actions = ["@rules_cc//cc/toolchains/actions:cpp_compile_actions"],
+    args = ["-isystem", "{{cxx}}", "-isystem", "{{cxx_target}}", "-isystem", "{{cxx_backward}}"],
+    format = {{
+        "cxx": ":cxx_include",
+        "cxx_backward": ":cxx_backward_include",
+        "cxx_target": ":cxx_target_include_{core}",
+    }},
+)
+
+cc_args(
+    name = "link_libraries_{core}",
+    actions = ["@rules_cc//cc/toolchains/actions:link_actions"],
+    args = ["-L{{libraries}}", "-B{{libraries}}/"],
+    format = {{"libraries": ":libraries_{core}"}},
+)
+
+cc_args_list(
+    name = "sysroot_{core}",
+    args = [
+        ":cxx_includes_{core}",
+        ":c_includes",
+        ":link_libraries_{core}",
+    ],
+)
+""".format(core = core),
+        ]
+    return "\n".join(lines)
+
+def _subdirectory(name, path):
+    return """subdirectory(
+    name = "{name}",
+    parent = ":tree",
+    path = "{path}",
+)
+""".format(name = name, path = path)
 
 def _builtin_include_dirs(rctx):
-    """Asks the compiler for its system include directories (C and C++)."""
+    """Asks the compiler for its system include directories (C and C++), relative to the repository."""
+    repo = str(rctx.path(".").realpath) + "/"
     dirs = []
     for language in ["c", "c++"]:
         result = rctx.execute(
-            [str(rctx.path("bin/gcc")), "-x" + language, "-E", "-v", "-mcpu=cortex-m55", "-mfloat-abi=hard", "-"],
+            [str(rctx.path("bin/gcc")), "-x" + language, "-E", "-v"] + CORTEX_M_CORES.values()[0] + ["-"],
             working_directory = str(rctx.path(".")),
         )
         if result.return_code != 0:
@@ -129,6 +172,9 @@ def _builtin_include_dirs(rctx):
         listing = result.stderr.split("#include <...> search starts here:")[-1].split("End of search list.")[0]
         for line in listing.strip().splitlines():
             path = str(rctx.path(line.strip()).realpath)
+            if not path.startswith(repo):
+                fail("arm-none-eabi-gcc searches %s, outside its repository" % path)
+            path = path.removeprefix(repo)
             if path not in dirs:
                 dirs.append(path)
     return dirs
@@ -148,23 +194,20 @@ here="${{0%/*}}"
             libpath = ("LD_LIBRARY_PATH=\"%s\" " % library_path("$here/..", libdirs)) if libdirs else "",
         ), executable = True)
     rctx.file("VERSION", "%s %s\n" % (source, version))
-    core_flags = {
-        "m55": ["-mcpu=cortex-m55", "-mfloat-abi=hard"],
-        "m85": ["-mcpu=cortex-m85", "-mfloat-abi=hard"],
-    }
     if source == "debian":
-        core_flags["m85"] = ["-march=armv8.1-m.main+mve.fp+fp.dp", "-mfloat-abi=hard"]
-    substitutions = {
+        sysroot_args = _debian_sysroot_args(rctx)
+    else:
+        # Arm's GCC finds its own newlib and libstdc++.
+        sysroot_args = "\n".join([
+            'cc_args_list(\n    name = "sysroot_%s",\n    args = [],\n)\n' % core
+            for core in CORTEX_M_CORES
+        ])
+    rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {
         "{source}": source,
         "{version}": version,
-        "{include_dirs}": repr(_builtin_include_dirs(rctx)),
-    }
-    for core, flags in core_flags.items():
-        substitutions["{%s_flags}" % core] = repr(flags)
-        compile_flags, link_flags = _debian_sysroot_flags(rctx, flags) if source == "debian" else ([], [])
-        substitutions["{%s_sysroot_compile_flags}" % core] = repr(compile_flags)
-        substitutions["{%s_sysroot_link_flags}" % core] = repr(link_flags)
-    rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = substitutions)
+        "{builtin_include_dirs}": repr(_builtin_include_dirs(rctx)),
+        "{sysroot_args}": sysroot_args,
+    })
 
 arm_gnu_toolchain_repo = repository_rule(
     implementation = _arm_gnu_repo_impl,
