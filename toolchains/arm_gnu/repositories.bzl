@@ -12,25 +12,19 @@ the packages' binaries need Debian 12's glibc or newer), "arm" elsewhere;
 """
 
 load("//toolchains/debian:debian.bzl", "HOST_LIBRARY_DIRS", "fetch_debian_packages", "library_path", "write_closure_manifest")
+load("//toolchains/debian:gcc_host_libraries.bzl", "GCC_HOST_LIBRARIES")
 load("//toolchains/platforms:host.bzl", "host_key", "require_host")
 load(":cores.bzl", "CORTEX_M_CORES")
 
 # Debian 12 (bookworm) packages; regenerate with toolchains/debian/pin.py.
 DEBIAN_PACKAGES = {
-    "gcc-arm-none-eabi": ("15:12.2.rel1-1", "debian/pool/main/g/gcc-arm-none-eabi/gcc-arm-none-eabi_12.2.rel1-1_amd64.deb", "2bbd4f4145e9a3669f58ddab6a3190b768949f07cc444d23e98743d905f83e16"),
     "binutils-arm-none-eabi": ("2.40-2+18+b1", "debian/pool/main/b/binutils-arm-none-eabi/binutils-arm-none-eabi_2.40-2+18+b1_amd64.deb", "c8f9da2a434366bfe5a66a8267cb3b1df028f1d95278715050c222b43e1c221c"),
+    "gcc-arm-none-eabi": ("15:12.2.rel1-1", "debian/pool/main/g/gcc-arm-none-eabi/gcc-arm-none-eabi_12.2.rel1-1_amd64.deb", "2bbd4f4145e9a3669f58ddab6a3190b768949f07cc444d23e98743d905f83e16"),
     "libnewlib-arm-none-eabi": ("3.3.0-1.3+deb12u1", "debian/pool/main/n/newlib/libnewlib-arm-none-eabi_3.3.0-1.3+deb12u1_all.deb", "c80278e8332940eaf9738910258bb85b21c30aacf246a5e363fee230d3605e84"),
     "libnewlib-dev": ("3.3.0-1.3+deb12u1", "debian/pool/main/n/newlib/libnewlib-dev_3.3.0-1.3+deb12u1_all.deb", "ab5e6e80d66a6f2f8b9b22b9297154a676a5434ac82e48b88e8164548bc72115"),
-    "libstdc++-arm-none-eabi-newlib": ("15:12.2.rel1-1+23", "debian/pool/main/libs/libstdc++-arm-none-eabi/libstdc++-arm-none-eabi-newlib_12.2.rel1-1+23_all.deb", "9d5b31c174f71733b933e3b6b152f172ae2b0dbc2cabc5ea949212568ce4dbce"),
     "libstdc++-arm-none-eabi-dev": ("15:12.2.rel1-1+23", "debian/pool/main/libs/libstdc++-arm-none-eabi/libstdc++-arm-none-eabi-dev_12.2.rel1-1+23_all.deb", "5f643e7507bd84150e820602cc086393c441e28f158b745370b2105333d9e2ec"),
-    # Libraries cc1 needs that a minimal Debian host may lack.
-    "libisl23": ("0.25-1.1", "debian/pool/main/i/isl/libisl23_0.25-1.1_amd64.deb", "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
-    "libmpc3": ("1.3.1-1", "debian/pool/main/m/mpclib3/libmpc3_1.3.1-1_amd64.deb", "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
-    "libmpfr6": ("4.2.0-1", "debian/pool/main/m/mpfr4/libmpfr6_4.2.0-1_amd64.deb", "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
-    "libgmp10": ("2:6.2.1+dfsg1-1.1", "debian/pool/main/g/gmp/libgmp10_6.2.1+dfsg1-1.1_amd64.deb", "187aedef2ed763f425c1e523753b9719677633c7eede660401739e9c893482bd"),
-    "libzstd1": ("1.5.4+dfsg2-5+deb12u1", "debian-security/pool/updates/main/libz/libzstd/libzstd1_1.5.4+dfsg2-5+deb12u1_amd64.deb", "67dc1ee693e5c22b1a2be2bb70d8244b040836ce3f5dd79e006f7806bc3d9f1c"),
-    "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "debian-security/pool/updates/main/z/zlib/zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
-}
+    "libstdc++-arm-none-eabi-newlib": ("15:12.2.rel1-1+23", "debian/pool/main/libs/libstdc++-arm-none-eabi/libstdc++-arm-none-eabi-newlib_12.2.rel1-1+23_all.deb", "9d5b31c174f71733b933e3b6b152f172ae2b0dbc2cabc5ea949212568ce4dbce"),
+} | GCC_HOST_LIBRARIES
 
 # The Arm release used where the Debian packages are not (the repository's
 # arm_version attribute picks another from ARM_RELEASES).
@@ -40,8 +34,8 @@ ARM_GNU_DEFAULT_VERSION = "14.2.rel1"
 # the archive's top directory follow from the version and Arm's host name.
 ARM_RELEASES = {
     "14.2.rel1": {
-        "linux-x86_64": "62a63b981fe391a9cbad7ef51b17e49aeaa3e7b0d029b36ca1e9c3b2a9b78823",
         "linux-aarch64": "87330bab085dd8749d4ed0ad633674b9dc48b237b61069e3b481abd364d0a684",
+        "linux-x86_64": "62a63b981fe391a9cbad7ef51b17e49aeaa3e7b0d029b36ca1e9c3b2a9b78823",
         "macos-aarch64": "c7c78ffab9bebfce91d99d3c24da6bf4b81c01e16cf551eb2ff9f25b9e0a3818",
     },
 }
@@ -50,8 +44,8 @@ _ARM_BASE_URL = "https://developer.arm.com/-/media/Files/downloads/gnu"
 
 # host_key() -> the host's name in Arm's archive names.
 _ARM_HOSTS = {
-    "linux-x86_64": "x86_64",
     "linux-aarch64": "aarch64",
+    "linux-x86_64": "x86_64",
     "macos-aarch64": "darwin-arm64",
 }
 
@@ -203,10 +197,10 @@ here="${{0%/*}}"
             for core in CORTEX_M_CORES
         ])
     rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {
-        "{source}": source,
-        "{version}": version,
         "{builtin_include_dirs}": repr(_builtin_include_dirs(rctx)),
+        "{source}": source,
         "{sysroot_args}": sysroot_args,
+        "{version}": version,
     })
 
 arm_gnu_toolchain_repo = repository_rule(

@@ -15,6 +15,7 @@ load(
     "write_closure_manifest",
     "write_tool_wrappers",
 )
+load("//toolchains/debian:gcc_host_libraries.bzl", "GCC_HOST_LIBRARIES")
 load("//toolchains/platforms:host.bzl", "require_host")
 
 # The compiler, binutils, libstdc++ and the sanitizer runtimes, and what they
@@ -24,47 +25,41 @@ DEBIAN_PACKAGES = {
     "cpp-12": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/cpp-12_12.2.0-14+deb12u1_amd64.deb", "fedbb98e877adde83c983c6071537ea25ac52b277ac6e4637d85025949ca1454"),
     "g++-12": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/g++-12_12.2.0-14+deb12u1_amd64.deb", "68b182badae4ace7d472f1393c559d3532a95a2d70817498b10bb481d2627251"),
     "gcc-12": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/gcc-12_12.2.0-14+deb12u1_amd64.deb", "b46f33cc2ec245e435e043807038cecf4b201ef004800e9dfc1455240360e49d"),
-    "libbinutils": ("2.40-2", "debian/pool/main/b/binutils/libbinutils_2.40-2_amd64.deb", "fcf55b99e5f8a78f3c8ce9b6957f1024f394cf20c196b100d308a57e43547710"),
-    "libctf-nobfd0": ("2.40-2", "debian/pool/main/b/binutils/libctf-nobfd0_2.40-2_amd64.deb", "ef1dfcf22de41ea90ebd3d505447ccccd999e96b85aa777a1d7d981dc3b347aa"),
-    "libctf0": ("2.40-2", "debian/pool/main/b/binutils/libctf0_2.40-2_amd64.deb", "3fb7b6f326be3fae4a87a3d33b9269bd06c1e4346a24bd737f265067e3b7427f"),
-    "libgprofng0": ("2.40-2", "debian/pool/main/b/binutils/libgprofng0_2.40-2_amd64.deb", "a3c4092d84f19d13caf90f3c96eec53db8819f0e3a5247434944d71ed75fa53d"),
     "gcc-12-base": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/gcc-12-base_12.2.0-14+deb12u1_amd64.deb", "1896a2aacf4ad681ff5eacc24a5b0ca4d5d9c9b9c9e4b6de5197bc1e116ea619"),
     "libasan8": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libasan8_12.2.0-14+deb12u1_amd64.deb", "e7ac5d797d7d438a130674a8e463530f06aa02ecf919ca054d75eaa2f7849ec7"),
     "libatomic1": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libatomic1_12.2.0-14+deb12u1_amd64.deb", "fbd4e154a6b444229ea002cc209df099209c0adc09102e5fd21239a3d2b55e2d"),
+    "libbinutils": ("2.40-2", "debian/pool/main/b/binutils/libbinutils_2.40-2_amd64.deb", "fcf55b99e5f8a78f3c8ce9b6957f1024f394cf20c196b100d308a57e43547710"),
     "libcc1-0": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libcc1-0_12.2.0-14+deb12u1_amd64.deb", "4ee6009633003f47de98333ea7f7d8835ec563ae2ac4f30251dbfee04d75d46b"),
+    "libctf-nobfd0": ("2.40-2", "debian/pool/main/b/binutils/libctf-nobfd0_2.40-2_amd64.deb", "ef1dfcf22de41ea90ebd3d505447ccccd999e96b85aa777a1d7d981dc3b347aa"),
+    "libctf0": ("2.40-2", "debian/pool/main/b/binutils/libctf0_2.40-2_amd64.deb", "3fb7b6f326be3fae4a87a3d33b9269bd06c1e4346a24bd737f265067e3b7427f"),
     "libgcc-12-dev": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libgcc-12-dev_12.2.0-14+deb12u1_amd64.deb", "d720259380a84f2ffc6fe516eff5cbe9c8a005138e8d6a5748747ba4b3404a82"),
     "libgcc-s1": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb", "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
     "libgomp1": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libgomp1_12.2.0-14+deb12u1_amd64.deb", "48fec46bda7f5b1638b9e959889bfbc20491247d402d120bb152687eb48143d7"),
+    "libgprofng0": ("2.40-2", "debian/pool/main/b/binutils/libgprofng0_2.40-2_amd64.deb", "a3c4092d84f19d13caf90f3c96eec53db8819f0e3a5247434944d71ed75fa53d"),
     "libitm1": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libitm1_12.2.0-14+deb12u1_amd64.deb", "0ed5b35dfd1346cccbf065408ec789db6c44c1d0a16ae84533411dea09632979"),
+    "libjansson4": ("2.14-2", "debian/pool/main/j/jansson/libjansson4_2.14-2_amd64.deb", "3fc9742f9f1a37bcb9931df6074b4d1483419ef832ad5349f47323e75fc27864"),
     "liblsan0": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/liblsan0_12.2.0-14+deb12u1_amd64.deb", "d234ab339c0ba31a4fb44e2334cf5a8d15b87f2c2f9e74fadfaa877f92dcf22a"),
     "libquadmath0": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libquadmath0_12.2.0-14+deb12u1_amd64.deb", "3f0c9a4c730da2fdab001cae596625438598fd2996d29d888feeb4c1cdc9011f"),
     "libstdc++-12-dev": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libstdc++-12-dev_12.2.0-14+deb12u1_amd64.deb", "d28def6c23630432b57cb38a4c2fd67a79d4e0484027386ca6e8d6005c3d7a73"),
     "libstdc++6": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libstdc++6_12.2.0-14+deb12u1_amd64.deb", "5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d"),
     "libtsan2": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libtsan2_12.2.0-14+deb12u1_amd64.deb", "06906663d644a75a1a836382ecd80b61461129c06f02935ce408b25809f6c958"),
     "libubsan1": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libubsan1_12.2.0-14+deb12u1_amd64.deb", "744f52adf00ffd45d44806b1c7e802a36bd27e479c9bc8457128fde357faa530"),
-    "libgmp10": ("2:6.2.1+dfsg1-1.1", "debian/pool/main/g/gmp/libgmp10_6.2.1+dfsg1-1.1_amd64.deb", "187aedef2ed763f425c1e523753b9719677633c7eede660401739e9c893482bd"),
-    "libisl23": ("0.25-1.1", "debian/pool/main/i/isl/libisl23_0.25-1.1_amd64.deb", "ebff0b2f8b220c74224197523019366e97ee4770d464bebc48e4865114e4da0e"),
-    "libjansson4": ("2.14-2", "debian/pool/main/j/jansson/libjansson4_2.14-2_amd64.deb", "3fc9742f9f1a37bcb9931df6074b4d1483419ef832ad5349f47323e75fc27864"),
-    "libmpc3": ("1.3.1-1", "debian/pool/main/m/mpclib3/libmpc3_1.3.1-1_amd64.deb", "d7f79544790e44f9b0c8cb9034a18c58d37f8702a15f32539050718679e52f80"),
-    "libmpfr6": ("4.2.0-1", "debian/pool/main/m/mpfr4/libmpfr6_4.2.0-1_amd64.deb", "37b7a2b4e78890b6a074777f27b96c84f58e81558ba08410c2b6c0ca4a4ad77b"),
-    "libzstd1": ("1.5.4+dfsg2-5+deb12u1", "debian-security/pool/updates/main/libz/libzstd/libzstd1_1.5.4+dfsg2-5+deb12u1_amd64.deb", "67dc1ee693e5c22b1a2be2bb70d8244b040836ce3f5dd79e006f7806bc3d9f1c"),
-    "zlib1g": ("1:1.2.13.dfsg-1+deb12u1", "debian-security/pool/updates/main/z/zlib/zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb", "ad9f1ea0537a32c9eaecc619563a9db596a5dee33afce8393b1083f22d301e1d"),
-}
+} | GCC_HOST_LIBRARIES
 
 # What programs link against (--sysroot). Regenerate with toolchains/debian/pin.py.
 SYSROOT_PACKAGES = {
-    "libgcc-s1": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb", "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
     "libc6": ("2.36-9+deb12u14", "debian/pool/main/g/glibc/libc6_2.36-9+deb12u14_amd64.deb", "ba4f88f73dbc3ae9055f3c20f4523bfdbaf1ad13ff95e258924f77d20b4fbedf"),
     "libc6-dev": ("2.36-9+deb12u14", "debian/pool/main/g/glibc/libc6-dev_2.36-9+deb12u14_amd64.deb", "0218fc2befcd784c1b0c6292c0a137ce89fad054efaa579ad083bee0f2c01aae"),
     "libcrypt-dev": ("1:4.4.33-2", "debian/pool/main/libx/libxcrypt/libcrypt-dev_4.4.33-2_amd64.deb", "81ccd29130f75a9e3adabc80e61921abff42f76761e1f792fa2d1bb69af7f52f"),
     "libcrypt1": ("1:4.4.33-2", "debian/pool/main/libx/libxcrypt/libcrypt1_4.4.33-2_amd64.deb", "f5f60a5cdfd4e4eaa9438ade5078a57741a7a78d659fcb0c701204f523e8bd29"),
+    "libgcc-s1": ("12.2.0-14+deb12u1", "debian/pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb", "3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7"),
     "linux-libc-dev": ("6.1.192-3", "debian-security/pool/updates/main/l/linux/linux-libc-dev_6.1.192-3_amd64.deb", "1b699a9cf27fd36f295b8f7615b73cea8d2d11d43c275c2aca1f4a7a7d14c4ea"),
 }
 
 # The tools of the cc_tool_map (BUILD.repo.tpl).
 _TOOLS = {
-    "gcc": "x86_64-linux-gnu-gcc-12",
     "ar": "x86_64-linux-gnu-ar",
+    "gcc": "x86_64-linux-gnu-gcc-12",
     "objcopy": "x86_64-linux-gnu-objcopy",
     "strip": "x86_64-linux-gnu-strip",
 }
