@@ -101,9 +101,8 @@ filegroup(
 )
 
 # The kernel libraries register operators from static initializers and export
-# nothing a program references: under --as-needed a link drops them, and Bazel
-# puts linkopts after the libraries. //runtime:executor_runner_lib names them
-# again after -Wl,--no-as-needed.
+# nothing a program references: under --as-needed a link drops them.
+# //runtime:executor_runner_lib names them after -Wl,--no-as-needed.
 cc_library(
     name = "runtime",
     deps = [
