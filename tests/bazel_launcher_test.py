@@ -7,6 +7,7 @@ records whether provisioning was started.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
 import shutil
@@ -52,7 +53,8 @@ class LauncherTest(absltest.TestCase):
 
     def launch(self, **env: str) -> subprocess.CompletedProcess[str]:
         tools = ("bash", "find", "sort", "sha256sum", "cut", "cmp", "grep", "tr", "uname", "mkdir",
-                 "cat", "mv", "rm", "awk", "timeout", "dirname", "env", "sh", "printf", "touch")
+                 "cat", "mv", "rm", "awk", "timeout", "dirname", "env", "sh", "printf", "touch", "sed",
+                 "md5sum", "id")
         for tool in tools:
             found = shutil.which(tool)
             if found and not (self.bin / tool).exists():
@@ -98,6 +100,22 @@ class LauncherTest(absltest.TestCase):
             manifest.write("extra 1 " + "0" * 64 + "\n")
         self.launch(BAZEL_PROVISION_CACHE=str(self.cache))
         self.assertTrue(self.provisioned.exists())
+
+    def test_a_repository_that_watched_a_deleted_directory_is_fetched_again(self) -> None:
+        # bazelbuild/bazel#30883: Bazel 7 fails on such a fetch marker instead of refetching.
+        (self.workspace / "kept").mkdir()
+        # Bazel names the output base by the MD5 of the workspace's path.
+        digest = hashlib.md5(str(self.workspace).encode(), usedforsecurity=False).hexdigest()
+        external = self.tmp / ".cache/bazel/_bazel_tester" / digest / "external"
+        external.mkdir(parents=True)
+        current = external / "@current.marker"
+        current.write_text("key\nDIRENTS:@@// 00\nDIRENTS:@@//kept 11\n")
+        stale = external / "@stale.marker"
+        stale.write_text("key\nDIRENTS:@@// 00\nDIRENTS:@@//kept 11\nDIRENTS:@@//deleted 22\n")
+        result = self.launch(BAZEL_PROVISION_CACHE=str(self.cache), USER="tester")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(current.is_file())
+        self.assertFalse(stale.exists())
 
     def test_an_empty_home_is_refused(self) -> None:
         result = self.launch(HOME="")

@@ -129,9 +129,8 @@ def _lint_sources_repo_impl(rctx):
         # ignored directories too, e.g. the bazel-* symlinks of the nested
         # module examples/consumer, which lead back here (a cycle). Bazel
         # before 9.3 cannot check the listing of a directory that is gone
-        # (bazelbuild/bazel#30883): after deleting or renaming a directory,
-        # `bazel fetch --force --repo=@@_main~buildifier~lint_sources` once
-        # (README, "Troubleshooting"); a change to this file does the same.
+        # (bazelbuild/bazel#30883): ./bazel forgets this repository's fetch
+        # marker when a directory it lists is gone (README, "Troubleshooting").
         for entry in directory.readdir(watch = "yes"):
             name = entry.basename
             relative = relative_dir + "/" + name if relative_dir else name
