@@ -60,25 +60,25 @@ def _select_source(rctx):
         source = "debian" if on_debian_x86 else "arm"
     return source
 
-def _fetch_arm(rctx):
-    releases = ARM_RELEASES.get(rctx.attr.arm_version)
-    if not releases:
-        fail("Arm GNU Toolchain %s is not pinned; known: %s" % (rctx.attr.arm_version, ", ".join(sorted(ARM_RELEASES))))
+def _fetch_arm(rctx, version, releases, base_url):
+    archives = releases.get(version)
+    if not archives:
+        fail("Arm GNU Toolchain %s is not pinned; known: %s" % (version, ", ".join(sorted(releases))))
     host = host_key(rctx)
-    if host not in releases:
+    if host not in archives:
         fail("Arm GNU Toolchain %s has no archive for host %s; known: %s" % (
-            rctx.attr.arm_version,
+            version,
             host,
-            ", ".join(sorted(releases)),
+            ", ".join(sorted(archives)),
         ))
-    sha256 = releases[host]
-    strip_prefix = "arm-gnu-toolchain-%s-%s-arm-none-eabi" % (rctx.attr.arm_version, _ARM_HOSTS[host])
-    url = "%s/%s/binrel/%s.tar.xz" % (_ARM_BASE_URL, rctx.attr.arm_version, strip_prefix)
+    sha256 = archives[host]
+    strip_prefix = "arm-gnu-toolchain-%s-%s-arm-none-eabi" % (version, _ARM_HOSTS[host])
+    url = "%s/%s/binrel/%s.tar.xz" % (base_url, version, strip_prefix)
     rctx.download_and_extract(url = url, sha256 = sha256, stripPrefix = strip_prefix, output = "root")
 
     # Arm's archives are self-contained: no library path.
-    write_closure_manifest(rctx, {url: (rctx.attr.arm_version, url, sha256)}, ["root/bin", "root/libexec"], library_dirs = [])
-    return "root/bin", "", rctx.attr.arm_version
+    write_closure_manifest(rctx, {url: (version, url, sha256)}, ["root/bin", "root/libexec"], library_dirs = [])
+    return "root/bin", "", version
 
 def _fetch_debian(rctx):
     require_host(rctx, "the Debian arm-none-eabi packages")
@@ -173,9 +173,20 @@ def _builtin_include_dirs(rctx):
                 dirs.append(path)
     return dirs
 
-def _arm_gnu_repo_impl(rctx):
-    source = _select_source(rctx)
-    bindir, libdirs, version = _fetch_arm(rctx) if source == "arm" else _fetch_debian(rctx)
+def arm_gnu_toolchain(rctx, source, arm_version, releases = ARM_RELEASES, base_url = _ARM_BASE_URL):
+    """Fills the repository: the toolchain, its tool wrappers and BUILD (from `rctx.attr._build_template`).
+
+    Args:
+      rctx: the repository_ctx.
+      source: "debian" (the pinned Debian packages) or "arm" (Arm's release archive).
+      arm_version: the Arm release, a key of `releases`.
+      releases: Arm release -> host_key() -> the archive's SHA256.
+      base_url: where Arm's releases are (tests serve their own).
+    """
+    if source == "arm":
+        bindir, libdirs, version = _fetch_arm(rctx, arm_version, releases, base_url)
+    else:
+        bindir, libdirs, version = _fetch_debian(rctx)
     for tool in _TOOLS:
         # Wrappers keep paths relative to the execroot and let cc1 find the
         # GMP/MPFR/MPC/ISL libraries shipped beside it.
@@ -202,6 +213,9 @@ here="${{0%/*}}"
         "{sysroot_args}": sysroot_args,
         "{version}": version,
     })
+
+def _arm_gnu_repo_impl(rctx):
+    arm_gnu_toolchain(rctx, _select_source(rctx), rctx.attr.arm_version)
 
 arm_gnu_toolchain_repo = repository_rule(
     implementation = _arm_gnu_repo_impl,
