@@ -8,19 +8,12 @@ downloader exactly as from developer.arm.com. The repository keeps what
 gcc wrapper ran, and whether a wrong SHA256 was refused.
 """
 
+load("//tests:repository_steps.bzl", "python3", "run")
 load("//toolchains/arm_gnu:repositories.bzl", "ARM_GNU_DEFAULT_VERSION", "arm_gnu_toolchain")
 load("//toolchains/platforms:host.bzl", "host_key")
 
-def _run(rctx, argv):
-    result = rctx.execute(argv)
-    if result.return_code != 0:
-        fail("%s: %s failed: %s" % (rctx.name, argv[0], result.stderr))
-    return result.stdout
-
 def _arm_gnu_fetch_tree_impl(rctx):
-    python = rctx.which("python3")
-    if not python:
-        fail("%s: python3 not found" % rctx.name)
+    python = python3(rctx)
     host = host_key(rctx)
     if host != "linux-x86_64":
         fail("%s: the stand-in archive is named for linux-x86_64, not %s" % (rctx.name, host))
@@ -30,12 +23,12 @@ def _arm_gnu_fetch_tree_impl(rctx):
     top = "arm-gnu-toolchain-%s-x86_64-arm-none-eabi" % version
     archive = "mirror/%s/binrel/%s.tar.xz" % (version, top)
     rctx.file(archive + ".keep", "")
-    sha256 = _run(rctx, [python, str(rctx.path(rctx.attr._make_archive)), str(rctx.path(archive)), top]).strip()
+    sha256 = run(rctx, [python, str(rctx.path(rctx.attr._make_archive)), str(rctx.path(archive)), top]).strip()
     mirror = "file://%s" % rctx.path("mirror")
 
     arm_gnu_toolchain(rctx, "arm", version, releases = {version: {host: sha256}}, base_url = mirror)
     rctx.file("generated_BUILD", rctx.read("BUILD.bazel"))
-    rctx.file("gcc_run.txt", _run(rctx, [str(rctx.path("bin/gcc")), "--version"]))
+    rctx.file("gcc_run.txt", run(rctx, [str(rctx.path("bin/gcc")), "--version"]))
 
     # Bazel's own check: a pinned SHA256 the archive does not have is refused.
     wrong = rctx.download(url = "%s/%s/binrel/%s.tar.xz" % (mirror, version, top), output = "wrong.tar.xz", sha256 = "0" * 64, allow_fail = True)

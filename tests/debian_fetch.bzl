@@ -7,32 +7,25 @@ repository records the unpacked tree and whether a download with a wrong SHA256
 was refused; //tests:debian_fetch_test checks both.
 """
 
+load("//tests:repository_steps.bzl", "python3", "run")
 load("//toolchains/debian:debian.bzl", "fetch_debian_packages")
 
 # find arguments printing "<type> <octal mode> <path> <link target>" per entry.
 _TREE = ["-printf", "%y %m %P %l\\n"]
 
-def _run(rctx, argv):
-    result = rctx.execute(argv)
-    if result.return_code != 0:
-        fail("%s: %s failed: %s" % (rctx.name, argv[0], result.stderr))
-    return result.stdout
-
 def _debian_fetch_tree_impl(rctx):
-    python = rctx.which("python3")
-    if not python:
-        fail("%s: python3 not found" % rctx.name)
+    python = python3(rctx)
     pool = "mirror/pool/main/f/fixture"
     rctx.file(pool + "/.keep", "")
     deb = "%s/fixture_1.0_all.deb" % pool
-    sha256 = _run(rctx, [python, str(rctx.path(rctx.attr._make_deb)), str(rctx.path(deb))]).strip()
+    sha256 = run(rctx, [python, str(rctx.path(rctx.attr._make_deb)), str(rctx.path(deb))]).strip()
     mirror = "file://%s" % rctx.path("mirror")
     fetch_debian_packages(
         rctx,
         {"fixture": ("1.0", "test/pool/main/f/fixture/fixture_1.0_all.deb", sha256)},
         mirrors = {"test": mirror},
     )
-    lines = _run(rctx, ["find", str(rctx.path("root"))] + _TREE).splitlines()
+    lines = run(rctx, ["find", str(rctx.path("root"))] + _TREE).splitlines()
     rctx.file("tree.txt", "\n".join(sorted(lines)) + "\n")
 
     # Bazel's own check: a pinned SHA256 the file does not have is refused.

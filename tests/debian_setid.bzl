@@ -6,6 +6,7 @@ set-uid file outside the tree. The repository records the set-id paths before
 and every mode after clear_setid_bits; //tests:debian_setid_test checks them.
 """
 
+load("//tests:repository_steps.bzl", "run")
 load("//toolchains/debian:debian.bzl", "clear_setid_bits")
 
 _PLANTED = {
@@ -20,24 +21,18 @@ _PLANTED = {
 # find arguments printing "<octal mode> <path>" per file and directory.
 _MODES = ["!", "-type", "l", "-printf", "%m %P\\n"]
 
-def _run(rctx, argv):
-    result = rctx.execute(argv)
-    if result.return_code != 0:
-        fail("%s: %s failed: %s" % (rctx.name, argv[0], result.stderr))
-    return result.stdout
-
 def _debian_setid_tree_impl(rctx):
     for path in _PLANTED:
         if path == "tree/var/mail":
             rctx.file(path + "/.keep", "")
         else:
             rctx.file(path, "binary", executable = True)
-        _run(rctx, ["chmod", _PLANTED[path], str(rctx.path(path))])
-    _run(rctx, ["ln", "-s", str(rctx.path("outside/su")), str(rctx.path("tree/usr/bin/link"))])
-    rctx.file("before.txt", _run(rctx, ["find", "tree", "outside", "-perm", "/6000", "!", "-type", "l"]))
+        run(rctx, ["chmod", _PLANTED[path], str(rctx.path(path))])
+    run(rctx, ["ln", "-s", str(rctx.path("outside/su")), str(rctx.path("tree/usr/bin/link"))])
+    rctx.file("before.txt", run(rctx, ["find", "tree", "outside", "-perm", "/6000", "!", "-type", "l"]))
     clear_setid_bits(rctx, "tree")
     for tree in ["tree", "outside"]:
-        rctx.file(tree + "_modes.txt", _run(rctx, ["find", str(rctx.path(tree))] + _MODES))
+        rctx.file(tree + "_modes.txt", run(rctx, ["find", str(rctx.path(tree))] + _MODES))
     rctx.file("BUILD.bazel", 'exports_files(["before.txt", "tree_modes.txt", "outside_modes.txt"])\n')
 
 debian_setid_tree = repository_rule(
