@@ -38,14 +38,14 @@ _REPORT = flags.DEFINE_string("report", None, "report.json from //backend:compil
 _NPU_CYCLES = flags.DEFINE_integer("npu_cycles", None, "Recorded Vela total cycles.", lower_bound=0)
 _SRAM_BYTES = flags.DEFINE_integer("sram_bytes", None, "Recorded SRAM use in bytes.", lower_bound=0)
 _FLASH_BYTES = flags.DEFINE_integer("flash_bytes", None, "Recorded DRAM + flash use in bytes.", lower_bound=0)
+# The coverage table's recorder; arm_model_test passes each package's own.
+DEFAULT_RECORDER = "//tools/coverage:record_expectations"
+_RECORDER = flags.DEFINE_string(
+    "expectations_recorder", DEFAULT_RECORDER, "The arm_record_expectations target of this test's record."
+)
 # Vela's estimates do not vary between compiles of the same inputs; the band
 # lets a change in an unrelated part of a pinned tool land without re-recording
 # every entry, and nothing larger.
-_RECORDER = flags.DEFINE_string(
-    "expectations_recorder",
-    "//tools/coverage:record_expectations",
-    "The arm_record_expectations target of this test's record.",
-)
 _BAND = flags.DEFINE_float("band", 0.02, "Accepted relative change against the recorded estimates.", lower_bound=0.0)
 _CPU_OPERATORS = flags.DEFINE_list(
     "cpu_operators", None, "Operators expected on the CPU besides quantize/dequantize casts; empty: none."
@@ -86,7 +86,7 @@ _SHOWN = ("total_cycles", "npu_cycles", "sram_bytes", "flash_bytes", "inference_
 
 
 def outside_band(vela: dict[str, Any], recorded: dict[str, int | None], band: float,
-                 recorder: str = "//tools/coverage:record_expectations") -> list[str]:
+                 recorder: str = DEFAULT_RECORDER) -> list[str]:
     """One message per estimate that moved beyond band from its recorded value (or is missing);
     an improvement names the recorder target that records it."""
     failures = []
