@@ -12,6 +12,7 @@ load(
     "write_tool_wrappers",
 )
 load("//toolchains/debian:gcc_host_libraries.bzl", "GCC_HOST_LIBRARIES")
+load("//toolchains/gcc:tool_map.bzl", "GCC_TOOL_MAP_BZL")
 load("//toolchains/platforms:host.bzl", "require_host")
 
 # Regenerate with toolchains/debian/pin.py.
@@ -56,7 +57,10 @@ def _repo_impl(rctx):
     write_tool_wrappers(rctx, _TOOLS)
     write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin", "root/usr/lib/gcc-cross"])
     version = DEBIAN_PACKAGES["gcc-12-aarch64-linux-gnu"][0]
-    rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {"{version}": version})
+    rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {
+        "{gcc_tool_map_bzl}": GCC_TOOL_MAP_BZL,
+        "{version}": version,
+    })
 
 aarch64_linux_gnu_repo = repository_rule(
     implementation = _repo_impl,

@@ -13,6 +13,7 @@ the packages' binaries need Debian 12's glibc or newer), "arm" elsewhere;
 
 load("//toolchains/debian:debian.bzl", "HOST_LIBRARY_DIRS", "fetch_debian_packages", "library_path", "write_closure_manifest")
 load("//toolchains/debian:gcc_host_libraries.bzl", "GCC_HOST_LIBRARIES")
+load("//toolchains/gcc:tool_map.bzl", "GCC_TOOL_MAP_BZL")
 load("//toolchains/platforms:host.bzl", "host_key", "require_host")
 load(":cores.bzl", "CORTEX_M_CORES")
 
@@ -209,6 +210,7 @@ here="${{0%/*}}"
         ])
     rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {
         "{builtin_include_dirs}": repr(_builtin_include_dirs(rctx)),
+        "{gcc_tool_map_bzl}": GCC_TOOL_MAP_BZL,
         "{source}": source,
         "{sysroot_args}": sysroot_args,
         "{version}": version,

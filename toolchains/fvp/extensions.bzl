@@ -97,7 +97,7 @@ def _fvp_repo_impl(rctx):
                 found[binary] = "bin/" + binary
     rctx.file("STATUS", ("available\n" if found else "missing: %s\n" % reason))
     rctx.file("BUILD.bazel", """\
-load("@@//toolchains/fvp:defs.bzl", "fvp_availability")
+load("{defs_bzl}", "fvp_availability")
 
 package(default_visibility = ["//visibility:public"])
 
@@ -114,6 +114,7 @@ filegroup(
     srcs = {binaries},
 )
 """.format(
+        defs_bzl = str(Label("//toolchains/fvp:defs.bzl")),
         status = "available" if found else "missing: " + reason.replace("\n", " "),
         available = repr(bool(found)),
         binaries = repr(sorted(found.values())),

@@ -4,6 +4,10 @@ load("@rules_cc//cc/toolchains:actions.bzl", "cc_action_type_set")
 load("@rules_cc//cc/toolchains:tool.bzl", "cc_tool")
 load("@rules_cc//cc/toolchains:tool_map.bzl", "cc_tool_map")
 
+# This file's canonical label, for the generated BUILD files that load it: a
+# plain "@@//..." would name the root module, which is a user's in another module.
+GCC_TOOL_MAP_BZL = str(Label("//toolchains/gcc:tool_map.bzl"))
+
 def gcc_tool_map(name, data, allowlist_include_directories = []):
     """`name`: gcc for compiles and links, ar, objcopy and strip, from the repository's bin/ wrappers.
 

@@ -71,7 +71,7 @@ LD_LIBRARY_PATH="{library_path}" \\
     write_closure_manifest(rctx, DEBIAN_PACKAGES, ["root/usr/bin/qemu-system-arm", "root/usr/bin/qemu-aarch64-static", "root/usr/bin/qemu-x86_64-static"])
     rctx.file("VERSION", DEBIAN_PACKAGES["qemu-system-arm"][0] + "\n")
     rctx.file("BUILD.bazel", """\
-load("@@//toolchains/qemu:defs.bzl", "qemu_toolchain")
+load("{defs_bzl}", "qemu_toolchain")
 
 package(default_visibility = ["//visibility:public"])
 
@@ -93,7 +93,11 @@ qemu_toolchain(
     user_aarch64 = "bin/qemu-aarch64",
     version = "{version}",
 )
-""".format(version = DEBIAN_PACKAGES["qemu-system-arm"][0], library_dirs = repr(HOST_LIBRARY_DIRS)))
+""".format(
+        defs_bzl = str(Label("//toolchains/qemu:defs.bzl")),
+        version = DEBIAN_PACKAGES["qemu-system-arm"][0],
+        library_dirs = repr(HOST_LIBRARY_DIRS),
+    ))
 
 qemu_repo = repository_rule(
     implementation = _qemu_repo_impl,

@@ -16,6 +16,7 @@ load(
     "write_tool_wrappers",
 )
 load("//toolchains/debian:gcc_host_libraries.bzl", "GCC_HOST_LIBRARIES")
+load("//toolchains/gcc:tool_map.bzl", "GCC_TOOL_MAP_BZL")
 load("//toolchains/platforms:host.bzl", "require_host")
 
 # The compiler, binutils, libstdc++ and the sanitizer runtimes, and what they
@@ -87,7 +88,10 @@ def _repo_impl(rctx):
         ["root/usr/bin", _GCC_LIBEXEC, _GCC_LIBEXEC + "/liblto_plugin.so"],
     )
     version = DEBIAN_PACKAGES["gcc-12"][0]
-    rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {"{version}": version})
+    rctx.template("BUILD.bazel", rctx.attr._build_template, substitutions = {
+        "{gcc_tool_map_bzl}": GCC_TOOL_MAP_BZL,
+        "{version}": version,
+    })
 
 x86_64_linux_gnu_repo = repository_rule(
     implementation = _repo_impl,
